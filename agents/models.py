@@ -1,0 +1,191 @@
+"""What runs: sessions, their runs and append-only event log, tool executions, artifacts and
+the agent instances hosted by pool workers. The database is the source of truth; workers
+hold nothing that cannot be rebuilt from these rows."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from catalog.models import AgentTemplateVersion, PipelineVersion
+
+
+class Session(models.Model):
+    class State(models.TextChoices):
+        INITED = "inited"
+        RUNNING = "running"
+        WAITING_FOR_CLARIFICATION = "waiting_for_clarification"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    TERMINAL_STATES = (State.COMPLETED, State.FAILED, State.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    template_version = models.ForeignKey(
+        AgentTemplateVersion, on_delete=models.PROTECT, related_name="sessions"
+    )
+    pipeline_version = models.ForeignKey(
+        PipelineVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    )
+    # Template versions of every pipeline step, pinned when the session starts.
+    pipeline_plan = models.JSONField(default=list, blank=True)
+    pipeline_step = models.PositiveIntegerField(default=0)
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    depth = models.PositiveSmallIntegerField(default=0)
+    owner = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    state = models.CharField(max_length=30, choices=State.choices, default=State.INITED)
+    task = models.TextField()
+    # Everything the engine needs to continue: messages, counters, plan, sources, stage.
+    context = models.JSONField(default=dict)
+    result = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    last_seq = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "-created_at"])]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class Run(models.Model):
+    """One turn of work on a session. ``pending`` waits behind the session's active run
+    (enqueue policy); ``queued`` and ``running`` are active, at most one per session."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        QUEUED = "queued"
+        RUNNING = "running"
+        FINISHED = "finished"
+
+    ACTIVE_STATES = (State.QUEUED, State.RUNNING)
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="runs")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    # The session state the run ended in (completed, waiting_for_clarification, ...).
+    outcome = models.CharField(max_length=30, blank=True, default="")
+    user_message = models.TextField(blank=True, default="")
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(state__in=["queued", "running"]),
+                name="run_one_active_per_session",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(state="queued"), name="run_queued_idx"
+            ),
+            models.Index(
+                fields=["lease_expires_at"], condition=Q(state="running"), name="run_lease_idx"
+            ),
+        ]
+
+
+class SessionEvent(models.Model):
+    """Append-only; ``seq`` is gap-free per session (allocated under the session row lock)."""
+
+    class Type(models.TextChoices):
+        USER_MESSAGE = "user_message"
+        STATE = "state"
+        REASONING = "reasoning"
+        TOOL_SELECTION = "tool_selection"
+        TOOL_CALL = "tool_call"
+        TOOL_RESULT = "tool_result"
+        CLARIFICATION = "clarification"
+        FINAL_ANSWER = "final_answer"
+        ERROR = "error"
+        CHILD_SESSION = "child_session"
+        PIPELINE_STEP = "pipeline_step"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True)
+    type = models.CharField(max_length=20, choices=Type.choices)
+    step = models.PositiveIntegerField(default=0)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="event_seq_unique")
+        ]
+
+
+class ToolExecution(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="tool_executions")
+    run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True)
+    # "<session>:<step>:<call>": the same call on resume finds its completed row.
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    tool_name = models.CharField(max_length=200)
+    arguments = models.JSONField(default=dict)
+    result = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+
+class Artifact(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="artifacts")
+    name = models.CharField(max_length=300)
+    content_type = models.CharField(max_length=100, default="text/markdown")
+    content = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class AgentInstance(models.Model):
+    """A long-lived agent hosted by one pool worker, pinned to one template version."""
+
+    class State(models.TextChoices):
+        IDLE = "idle"
+        BUSY = "busy"
+        RESETTING = "resetting"
+        ERROR = "error"
+        STOPPED = "stopped"
+
+    worker = models.CharField(max_length=200, db_index=True)
+    template_version = models.ForeignKey(
+        AgentTemplateVersion, on_delete=models.CASCADE, related_name="instances"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.IDLE)
+    current_session = models.ForeignKey(
+        Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sessions_served = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["worker", "id"]

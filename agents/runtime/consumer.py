@@ -1,0 +1,4 @@
+POOL_CHANNEL = "runtime.pool"
+from channels.consumer import AsyncConsumer
+class PoolConsumer(AsyncConsumer):
+    pass

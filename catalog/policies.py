@@ -1,0 +1,89 @@
+"""Typed shapes of the JSON policies stored on template versions.
+
+The database keeps plain JSON (so the admin can edit it); these models validate it on the
+way in and give the engine typed access on the way out. Unknown keys are refused so a typo
+in a policy is an error, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+StructuredOutputMode = Literal["json_schema", "json_object", "function_call"]
+Flavour = Literal["sgr", "sgr_tool_calling", "tool_calling"]
+RiskLevel = Literal["low", "medium", "high", "critical"]
+RISK_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+class _Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LLMPolicy(_Policy):
+    """Empty ``base_url``/``model`` fall back to ``OPENAI_BASE_URL``/``OPENAI_MODEL``;
+    ``api_key_ref`` names an environment variable, never holds a key."""
+
+    base_url: str = ""
+    api_key_ref: str = ""
+    model: str = ""
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    max_tokens: int = Field(default=4000, ge=1)
+    streaming: bool = False
+    structured_output: StructuredOutputMode = "json_schema"
+
+
+class ExecutionPolicy(_Policy):
+    max_iterations: int = Field(default=10, ge=1, le=200)
+    max_clarifications: int = Field(default=3, ge=0, le=50)
+    max_searches: int = Field(default=4, ge=0, le=200)
+    time_budget_seconds: float = Field(default=600, gt=0)
+    tool_budget: int = Field(default=50, ge=1)
+    on_busy: Literal["reject", "enqueue"] = "reject"
+    stream_format: Literal["openai", "sgr"] = "openai"
+
+
+class ToolPolicy(_Policy):
+    """Which catalog tools an agent may be offered. ``required`` are always offered (subject
+    to rules); the rest pass the allow/deny/type/tag/risk filters."""
+
+    tools: list[str] = Field(default_factory=list)
+    required: list[str] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
+    deny: list[str] = Field(default_factory=list)
+    allowed_types: list[str] = Field(default_factory=list)
+    allowed_tags: list[str] = Field(default_factory=list)
+    risk_ceiling: RiskLevel = "high"
+    max_tools_in_prompt: int = Field(default=12, ge=1, le=128)
+    selection: Literal["static", "retrieval_per_step"] = "static"
+    retrieval_k: int = Field(default=5, ge=1, le=50)
+
+
+class RuleCondition(_Policy):
+    """All given bounds must hold: ``<counter>_gte`` / ``_lt`` compare session counters."""
+
+    iteration_gte: int | None = None
+    iteration_lt: int | None = None
+    searches_used_gte: int | None = None
+    searches_used_lt: int | None = None
+    clarifications_used_gte: int | None = None
+    clarifications_used_lt: int | None = None
+    state: str | None = None
+    stage: str | None = None
+
+
+class Rule(_Policy):
+    """When ``when`` holds: drop ``exclude`` tools, or keep only ``keep_only`` (plus
+    reasoning), and/or move the agent to ``set_stage``."""
+
+    name: str = ""
+    when: RuleCondition = Field(default_factory=RuleCondition)
+    exclude: list[str] = Field(default_factory=list)
+    keep_only: list[str] | None = None
+    set_stage: str | None = None
+
+
+class PipelineStep(_Policy):
+    template: str
+    version: int | None = None

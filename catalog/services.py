@@ -1,0 +1,381 @@
+"""Every write to the catalog.
+
+Versions are immutable: a ``*_version_create`` whose content hashes the same as an
+existing version of the same entry returns that version instead of creating a new one, so
+seeding and curation are idempotent. Activation swaps the active version under a row lock
+on the parent entry. Each change is announced after commit (``signals.announce_change``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import jsonschema
+from django.db import models, transaction
+from pydantic import ValidationError
+
+from catalog import bindings
+from catalog.exceptions import InvalidCatalogEntry
+from catalog.models import (
+    AgentTemplate,
+    AgentTemplateVersion,
+    Pipeline,
+    PipelineVersion,
+    Tool,
+    ToolVersion,
+    slug_validator,
+)
+from catalog.policies import ExecutionPolicy, LLMPolicy, PipelineStep, Rule, ToolPolicy
+from catalog.signals import announce_change
+
+PROVENANCE_FIELDS = (
+    "source_repo",
+    "source_branch",
+    "source_commit",
+    "source_path",
+    "source_class",
+)
+
+V = TypeVar("V", ToolVersion, AgentTemplateVersion, PipelineVersion)
+
+
+def content_hash(content: Mapping[str, Any]) -> str:
+    """Stable hash of a version's content (canonical JSON, keys sorted)."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def validate_name(name: str) -> None:
+    try:
+        slug_validator(name)
+    except Exception as exc:
+        raise InvalidCatalogEntry(f"Invalid name {name!r}: {exc}", param="name") from exc
+
+
+def validate_input_schema(schema: Any) -> None:
+    """An input schema must be a JSON Schema object describing an object."""
+    if not isinstance(schema, dict):
+        raise InvalidCatalogEntry("input_schema must be a JSON object", param="input_schema")
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise InvalidCatalogEntry(
+            f"input_schema is not valid JSON Schema: {exc.message}", param="input_schema"
+        ) from exc
+    if schema.get("type", "object") != "object":
+        raise InvalidCatalogEntry("input_schema must describe an object", param="input_schema")
+
+
+def validate_binding(kind: str, binding: Mapping[str, Any]) -> None:
+    """A binding must resolve: a registered python entrypoint, an http(s) URL, an MCP
+    server and tool, or an existing agent template."""
+    if kind == ToolVersion.BindingKind.PYTHON:
+        entrypoint = binding.get("entrypoint", "")
+        if entrypoint not in bindings.python_entrypoints():
+            raise InvalidCatalogEntry(
+                f"python binding {entrypoint!r} names no built-in implementation; known: "
+                f"{', '.join(sorted(bindings.python_entrypoints()))}",
+                param="binding",
+            )
+    elif kind == ToolVersion.BindingKind.HTTP:
+        url = str(binding.get("url", ""))
+        if not url.startswith(("http://", "https://")):
+            raise InvalidCatalogEntry("http binding needs an http(s) 'url'", param="binding")
+    elif kind == ToolVersion.BindingKind.MCP:
+        if not binding.get("server") or not binding.get("tool"):
+            raise InvalidCatalogEntry("mcp binding needs 'server' and 'tool'", param="binding")
+    elif kind == ToolVersion.BindingKind.AGENT:
+        template = binding.get("template", "")
+        if not AgentTemplate.objects.filter(name=template).exists():
+            raise InvalidCatalogEntry(
+                f"agent binding names unknown template {template!r}", param="binding"
+            )
+    elif kind != ToolVersion.BindingKind.UNBOUND:
+        raise InvalidCatalogEntry(f"unknown binding kind {kind!r}", param="binding_kind")
+
+
+def _validate_policy(model: type[Any], value: Any, param: str) -> dict[str, Any]:
+    try:
+        return dict(model.model_validate(value or {}).model_dump(mode="json"))
+    except ValidationError as exc:
+        raise InvalidCatalogEntry(f"{param}: {exc.errors()[0]['msg']} at "
+                                  f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
+                                  param=param) from exc
+
+
+def _next_version(queryset: models.QuerySet[V]) -> int:
+    latest = queryset.aggregate(models.Max("version"))["version__max"]
+    return (latest or 0) + 1
+
+
+def _swap_active(version: V, siblings: models.QuerySet[V]) -> V:
+    siblings.exclude(pk=version.pk).filter(is_active=True).update(is_active=False)
+    siblings.filter(pk=version.pk).update(is_active=True)
+    version.is_active = True
+    return version
+
+
+# --- tools ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tool_upsert(
+    *,
+    name: str,
+    type: str = Tool.Type.DOMAIN,
+    aliases: list[str] | None = None,
+    category: str = "",
+    tags: list[str] | None = None,
+) -> Tool:
+    """Create the tool or update its descriptive fields (not versioned)."""
+    validate_name(name)
+    if type not in Tool.Type.values:
+        raise InvalidCatalogEntry(f"unknown tool type {type!r}", param="type")
+    tool, _ = Tool.objects.update_or_create(
+        name=name,
+        defaults={
+            "type": type,
+            "aliases": sorted(set(aliases or [])),
+            "category": category,
+            "tags": sorted(set(tags or [])),
+        },
+    )
+    announce_change(kind="tool", name=name)
+    return tool
+
+
+@transaction.atomic
+def tool_version_create(
+    *,
+    tool: Tool,
+    description: str,
+    input_schema: dict[str, Any],
+    binding_kind: str,
+    binding: dict[str, Any] | None = None,
+    long_description: str = "",
+    unbound_reason: str = "",
+    risk_level: str = ToolVersion.Risk.LOW,
+    requires_approval: bool = False,
+    limits: dict[str, Any] | None = None,
+    provenance: Mapping[str, str] | None = None,
+    activate: bool = True,
+) -> tuple[ToolVersion, bool]:
+    """Return ``(version, created)``; unchanged content returns the existing version.
+    Holds a row lock on the tool while numbering and activating."""
+    binding = binding or {}
+    validate_input_schema(input_schema)
+    validate_binding(binding_kind, binding)
+    if binding_kind == ToolVersion.BindingKind.UNBOUND and not unbound_reason:
+        raise InvalidCatalogEntry("an unbound tool needs an unbound_reason", param="binding")
+    if risk_level not in ToolVersion.Risk.values:
+        raise InvalidCatalogEntry(f"unknown risk level {risk_level!r}", param="risk_level")
+    if not description.strip():
+        raise InvalidCatalogEntry("description must not be empty", param="description")
+    content = {
+        "description": description,
+        "long_description": long_description,
+        "input_schema": input_schema,
+        "binding_kind": binding_kind,
+        "binding": binding,
+        "unbound_reason": unbound_reason,
+        "risk_level": risk_level,
+        "requires_approval": requires_approval,
+        "limits": limits or {},
+    }
+    digest = content_hash(content)
+    Tool.objects.select_for_update().get(pk=tool.pk)
+    existing = ToolVersion.objects.filter(tool=tool, content_hash=digest).first()
+    if existing is not None:
+        if activate and not existing.is_active:
+            tool_version_activate(version=existing)
+        return existing, False
+    version = ToolVersion.objects.create(
+        tool=tool,
+        version=_next_version(tool.versions.all()),
+        content_hash=digest,
+        **content,
+        **{k: (provenance or {}).get(k, "") for k in PROVENANCE_FIELDS},
+    )
+    if activate:
+        tool_version_activate(version=version)
+    announce_change(kind="tool", name=tool.name)
+    return version, True
+
+
+@transaction.atomic
+def tool_version_activate(*, version: ToolVersion) -> ToolVersion:
+    """Make this the tool's only active version (row lock on the tool)."""
+    Tool.objects.select_for_update().get(pk=version.tool_id)
+    _swap_active(version, ToolVersion.objects.filter(tool_id=version.tool_id))
+    announce_change(kind="tool", name=version.tool.name)
+    return version
+
+
+@transaction.atomic
+def tool_version_deactivate(*, version: ToolVersion) -> ToolVersion:
+    version.is_active = False
+    version.save(update_fields=["is_active"])
+    announce_change(kind="tool", name=version.tool.name)
+    return version
+
+
+# --- agent templates -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def template_upsert(*, name: str, description: str = "") -> AgentTemplate:
+    validate_name(name)
+    template, _ = AgentTemplate.objects.update_or_create(
+        name=name, defaults={"description": description}
+    )
+    announce_change(kind="agent", name=name)
+    return template
+
+
+@transaction.atomic
+def template_version_create(
+    *,
+    template: AgentTemplate,
+    flavour: str,
+    system_prompt: str,
+    initial_user_prompt: str = "",
+    clarification_prompt: str = "",
+    llm_policy: dict[str, Any] | None = None,
+    execution_policy: dict[str, Any] | None = None,
+    tool_policy: dict[str, Any] | None = None,
+    rules: list[dict[str, Any]] | None = None,
+    capabilities: str = "",
+    tags: list[str] | None = None,
+    provenance: Mapping[str, str] | None = None,
+    activate: bool = True,
+) -> tuple[AgentTemplateVersion, bool]:
+    """Return ``(version, created)``; policies are validated and stored normalised, so
+    equal content always hashes equal. Holds a row lock on the template."""
+    if flavour not in AgentTemplateVersion.Flavour.values:
+        raise InvalidCatalogEntry(f"unknown flavour {flavour!r}", param="flavour")
+    if not system_prompt.strip():
+        raise InvalidCatalogEntry("system_prompt must not be empty", param="system_prompt")
+    if not isinstance(rules or [], list):
+        raise InvalidCatalogEntry("rules must be a list", param="rules")
+    content = {
+        "flavour": flavour,
+        "system_prompt": system_prompt,
+        "initial_user_prompt": initial_user_prompt,
+        "clarification_prompt": clarification_prompt,
+        "llm_policy": _validate_policy(LLMPolicy, llm_policy, "llm_policy"),
+        "execution_policy": _validate_policy(
+            ExecutionPolicy, execution_policy, "execution_policy"
+        ),
+        "tool_policy": _validate_policy(ToolPolicy, tool_policy, "tool_policy"),
+        "rules": [_validate_policy(Rule, rule, "rules") for rule in rules or []],
+        "capabilities": capabilities,
+        "tags": sorted(set(tags or [])),
+    }
+    digest = content_hash(content)
+    AgentTemplate.objects.select_for_update().get(pk=template.pk)
+    existing = AgentTemplateVersion.objects.filter(template=template, content_hash=digest).first()
+    if existing is not None:
+        if activate and not existing.is_active:
+            template_version_activate(version=existing)
+        return existing, False
+    version = AgentTemplateVersion.objects.create(
+        template=template,
+        version=_next_version(template.versions.all()),
+        content_hash=digest,
+        **content,
+        **{k: (provenance or {}).get(k, "") for k in PROVENANCE_FIELDS},
+    )
+    if activate:
+        template_version_activate(version=version)
+    announce_change(kind="agent", name=template.name)
+    return version, True
+
+
+@transaction.atomic
+def template_version_activate(*, version: AgentTemplateVersion) -> AgentTemplateVersion:
+    """Make this the template's only active version (row lock on the template)."""
+    AgentTemplate.objects.select_for_update().get(pk=version.template_id)
+    _swap_active(version, AgentTemplateVersion.objects.filter(template_id=version.template_id))
+    announce_change(kind="agent", name=version.template.name)
+    return version
+
+
+@transaction.atomic
+def template_version_deactivate(*, version: AgentTemplateVersion) -> AgentTemplateVersion:
+    version.is_active = False
+    version.save(update_fields=["is_active"])
+    announce_change(kind="agent", name=version.template.name)
+    return version
+
+
+# --- pipelines -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pipeline_upsert(*, name: str, description: str = "") -> Pipeline:
+    validate_name(name)
+    if AgentTemplate.objects.filter(name=name).exists():
+        raise InvalidCatalogEntry(
+            f"{name!r} is already an agent template; models must be unique", param="name"
+        )
+    pipeline, _ = Pipeline.objects.update_or_create(
+        name=name, defaults={"description": description}
+    )
+    announce_change(kind="pipeline", name=name)
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_version_create(
+    *, pipeline: Pipeline, steps: list[dict[str, Any]], activate: bool = True
+) -> tuple[PipelineVersion, bool]:
+    """Steps must name existing templates (and versions, when pinned)."""
+    if not isinstance(steps, list) or not steps:
+        raise InvalidCatalogEntry("a pipeline needs at least one step", param="steps")
+    normalised = [_validate_policy(PipelineStep, step, "steps") for step in steps]
+    for step in normalised:
+        versions = AgentTemplateVersion.objects.filter(template__name=step["template"])
+        if step["version"] is not None:
+            versions = versions.filter(version=step["version"])
+        if not versions.exists():
+            raise InvalidCatalogEntry(
+                f"pipeline step names unknown template {step['template']!r}"
+                + (f" version {step['version']}" if step["version"] is not None else ""),
+                param="steps",
+            )
+    digest = content_hash({"steps": normalised})
+    Pipeline.objects.select_for_update().get(pk=pipeline.pk)
+    existing = PipelineVersion.objects.filter(pipeline=pipeline, content_hash=digest).first()
+    if existing is not None:
+        if activate and not existing.is_active:
+            pipeline_version_activate(version=existing)
+        return existing, False
+    version = PipelineVersion.objects.create(
+        pipeline=pipeline,
+        version=_next_version(pipeline.versions.all()),
+        steps=normalised,
+        content_hash=digest,
+    )
+    if activate:
+        pipeline_version_activate(version=version)
+    announce_change(kind="pipeline", name=pipeline.name)
+    return version, True
+
+
+@transaction.atomic
+def pipeline_version_activate(*, version: PipelineVersion) -> PipelineVersion:
+    Pipeline.objects.select_for_update().get(pk=version.pipeline_id)
+    _swap_active(version, PipelineVersion.objects.filter(pipeline_id=version.pipeline_id))
+    announce_change(kind="pipeline", name=version.pipeline.name)
+    return version
+
+
+@transaction.atomic
+def pipeline_version_deactivate(*, version: PipelineVersion) -> PipelineVersion:
+    version.is_active = False
+    version.save(update_fields=["is_active"])
+    announce_change(kind="pipeline", name=version.pipeline.name)
+    return version

