@@ -1,0 +1,1 @@
+"""Fixtures for the fake upstreams (filled in by tests/fakes)."""
