@@ -1,1 +1,42 @@
-"""Fixtures for the fake upstreams (filled in by tests/fakes)."""
+"""Pytest fixtures for the fake upstreams (registered as a plugin by ``tests/conftest.py``).
+
+One ``FakeLLM`` serves the whole test session (``fake_llm_server``); tests ask for
+``fake_llm``, which hands out that server with an empty script, no responder and no
+recorded requests, and clears it again afterwards::
+
+    def test_final_answer(fake_llm):
+        fake_llm.script(Reply.structured({"tool": "final_answer", "answer": "42"}))
+        ...  # point the code under test at fake_llm.base_url
+        assert fake_llm.requests[0]["messages"][-1]["role"] == "user"
+
+Tests that need their own server (another port, or to test ``close()``) build one with
+``with FakeLLM() as fake: ...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.fake_llm import FakeLLM
+
+
+@pytest.fixture(scope="session")
+def fake_llm_server() -> Iterator[FakeLLM]:
+    """The session's scripted OpenAI-compatible upstream on 127.0.0.1."""
+    server = FakeLLM()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def fake_llm(fake_llm_server: FakeLLM) -> Iterator[FakeLLM]:
+    """The session's fake upstream, reset before and after the test."""
+    fake_llm_server.reset()
+    try:
+        yield fake_llm_server
+    finally:
+        fake_llm_server.reset()
