@@ -1,0 +1,11 @@
+"""Routes of the runtime admin API, mounted under ``/api/admin/``."""
+
+from rest_framework.routers import SimpleRouter
+
+from agents.api import views
+
+router = SimpleRouter()
+router.register("sessions", views.SessionViewSet, basename="admin-session")
+router.register("instances", views.AgentInstanceViewSet, basename="admin-instance")
+
+urlpatterns = router.urls
