@@ -46,6 +46,8 @@ class ConfigFile:
     agents: list[AgentDefinition] = field(default_factory=list)
     mcp_servers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The file's global llm/search/execution/prompts sections.
+    defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def is_config_file(path: str) -> bool:
@@ -64,7 +66,7 @@ def read_config(path: str, text: str) -> ConfigFile:
         return result
     if not isinstance(data, dict):
         return result
-    globals_ = _sections(data)
+    globals_ = result.defaults = _sections(data)
     result.mcp_servers = _mcp_servers(data.get("mcp"))
     agents = data.get("agents")
     entries: list[tuple[str, Any]] = []

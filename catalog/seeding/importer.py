@@ -27,6 +27,7 @@ from catalog.models import AgentTemplate, Tool, ToolVersion
 from catalog.policies import ExecutionPolicy, LLMPolicy
 from catalog.seeding.definitions import (
     AgentDefinition,
+    ConfigFile,
     definition_rank,
     from_call,
     is_config_file,
@@ -291,6 +292,7 @@ def _plan_branch(
     say(f"branch {tree.label} @ {tree.hexsha[:10]} (layout {summary.layout})")
     index = SourceIndex()
     definitions: list[AgentDefinition] = []
+    configs: list[ConfigFile] = []
     mcp_servers: set[str] = set()
     scanned = 0
     for path in tree.paths():
@@ -310,6 +312,7 @@ def _plan_branch(
             if text is None:
                 continue
             config = read_config(path, text)
+            configs.append(config)
             summary.warnings.extend(config.warnings)
             definitions.extend(config.agents)
             mcp_servers.update(config.mcp_servers)
@@ -360,7 +363,11 @@ def _plan_branch(
         plan.templates = planner.from_definitions(definitions)
     else:
         agents = [a for a in index.agent_classes() if not a.is_abstract]
-        plan.templates = planner.from_classes(agents)
+        # The main config's global sections apply to every agent (0.2.x has no others).
+        main_config = min(configs, key=lambda c: path_rank(c.path), default=None)
+        plan.templates = planner.from_classes(
+            agents, defaults=main_config.defaults if main_config else {}
+        )
         if plan.templates:
             say(f"  no agent definitions: {len(plan.templates)} agent class(es) as templates")
     return plan
@@ -475,7 +482,9 @@ class _TemplatePlanner:
                 plans.append(plan)
         return sorted(plans, key=lambda p: p.name)
 
-    def from_classes(self, agents: list[AgentClass]) -> list[TemplatePlan]:
+    def from_classes(
+        self, agents: list[AgentClass], *, defaults: dict[str, dict[str, Any]]
+    ) -> list[TemplatePlan]:
         """0.2.x has agent classes but no definitions: each concrete class becomes a
         template offering every tool the branch defines."""
         tools = sorted(n for n, p in self.tools.items() if "mcp" not in p.tags)
@@ -494,7 +503,10 @@ class _TemplatePlanner:
                 base_class=agent.class_name,
                 tools=tools,
                 path=agent.path,
-                execution=dict(agent.limits),
+                llm=dict(defaults.get("llm", {})),
+                search=dict(defaults.get("search", {})),
+                execution={**agent.limits, **defaults.get("execution", {})},
+                prompts=dict(defaults.get("prompts", {})),
                 description=_split_description(agent.docstring)[0],
             )
             plan = self._plan(name, definition)

@@ -242,12 +242,12 @@ class SourceIndex:
             if cls.name == AGENT_ROOT or not self.derives_from(cls, frozenset({AGENT_ROOT})):
                 continue
             chain = [cls, *self.ancestors(cls)]
-            registry_name = next((n for c in chain if (n := _string(c.class_var("name")))), None)
             found.append(
                 AgentClass(
                     class_name=cls.name,
                     path=cls.path,
-                    registry_name=registry_name,
+                    # Its own ``name`` only: subclasses inheriting one would all collide.
+                    registry_name=_string(cls.class_var("name")),
                     docstring=cls.docstring,
                     limits=self._limit_defaults(chain),
                     is_abstract=cls.name.startswith("Base") or "ABC" in cls.base_names,
