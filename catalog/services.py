@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import jsonschema
@@ -379,3 +380,54 @@ def pipeline_version_deactivate(*, version: PipelineVersion) -> PipelineVersion:
     version.save(update_fields=["is_active"])
     announce_change(kind="pipeline", name=version.pipeline.name)
     return version
+
+
+# --- the built-in catalog ------------------------------------------------------------------
+
+
+@dataclass
+class SeedSummary:
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    not_offered: dict[str, str] = field(default_factory=dict)
+
+
+@transaction.atomic
+def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
+    """Write the built-in tools and templates (idempotent). Without a search API key the
+    search tools are stored unbound, with the reason, and so never offered."""
+    from catalog.builtin import BUILTIN_TEMPLATES, BUILTIN_TOOLS
+
+    summary = SeedSummary()
+    for spec in BUILTIN_TOOLS:
+        tool = tool_upsert(
+            name=spec["name"],
+            type=spec["type"],
+            aliases=spec["aliases"],
+            tags=spec.get("tags", []) + ["builtin"],
+        )
+        offered = search_api_key or not spec.get("needs_search_api")
+        reason = "" if offered else "TAVILY_API_KEY is not set: web search is not configured"
+        version, created = tool_version_create(
+            tool=tool,
+            description=spec["description"],
+            long_description=spec.get("long_description", ""),
+            input_schema=spec["input_schema"],
+            binding_kind=ToolVersion.BindingKind.PYTHON
+            if offered
+            else ToolVersion.BindingKind.UNBOUND,
+            binding={"entrypoint": spec["name"]} if offered else {},
+            unbound_reason=reason,
+            risk_level=ToolVersion.Risk.MEDIUM
+            if spec.get("needs_search_api")
+            else ToolVersion.Risk.LOW,
+        )
+        (summary.created if created else summary.unchanged).append(str(version))
+        if reason:
+            summary.not_offered[spec["name"]] = reason
+    for spec in BUILTIN_TEMPLATES:
+        template = template_upsert(name=spec["name"], description=spec["description"])
+        fields = {k: v for k, v in spec.items() if k not in ("name", "description")}
+        template_version, created = template_version_create(template=template, **fields)
+        (summary.created if created else summary.unchanged).append(str(template_version))
+    return summary

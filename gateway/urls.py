@@ -1,1 +1,17 @@
-urlpatterns: list = []
+from django.urls import path
+
+from gateway.views import catalog, chat, ops, sessions
+
+urlpatterns = [
+    path("v1/chat/completions", chat.chat_completions),
+    path("v1/models", catalog.models_list),
+    path("v1/models/<path:model>", catalog.model_detail),
+    path("v1/sessions", sessions.sessions_index),
+    path("v1/sessions/<str:session_id>", sessions.session_detail),
+    path("v1/sessions/<str:session_id>/events", sessions.session_events),
+    path("v1/sessions/<str:session_id>/cancel", sessions.session_cancel_view),
+    path("v1/sessions/<str:session_id>/artifacts/<str:artifact_id>", sessions.session_artifact),
+    path("healthz", ops.healthz),
+    path("readyz", ops.readyz),
+    path("metrics", ops.metrics),
+]

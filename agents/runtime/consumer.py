@@ -1,4 +1,39 @@
-POOL_CHANNEL = "runtime.pool"
+"""The Channels side of the pool: a consumer on the ``runtime.pool`` channel whose only job
+is to wake this process's pool when a run is queued."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
 from channels.consumer import AsyncConsumer
+from channels.layers import get_channel_layer
+from channels.worker import Worker
+
+from agents.notify import POOL_CHANNEL
+from agents.runtime.pool import Pool
+
+__all__ = ["POOL_CHANNEL", "PoolConsumer", "serve_pool"]
+
+_pools: list[Pool] = []
+
+
 class PoolConsumer(AsyncConsumer):
-    pass
+    async def run_wakeup(self, message: dict[str, Any]) -> None:
+        for pool in _pools:
+            pool.wake()
+
+
+async def serve_pool(pool: Pool) -> None:
+    """Run the pool with a Channels worker listening for wake-ups, until the pool stops."""
+    from maruntime.asgi import application
+
+    _pools.append(pool)
+    listener = asyncio.create_task(
+        Worker(application, [POOL_CHANNEL], get_channel_layer()).arun()
+    )
+    try:
+        await pool.serve()
+    finally:
+        listener.cancel()
+        _pools.remove(pool)

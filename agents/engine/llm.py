@@ -1,0 +1,108 @@
+"""Calls to the upstream LLM: one ``AsyncOpenAI`` client per (endpoint, key, event loop) per
+process, bounded retries with backoff on transient upstream errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from django.conf import settings
+from openai.types.chat import ChatCompletion
+
+from agents.exceptions import UpstreamFailed, UpstreamNotConfigured
+from catalog.policies import LLMPolicy
+from maruntime.observability import LLM_LATENCY, LLM_TOKENS
+
+_RETRYABLE = (
+    openai.APIConnectionError,
+    openai.APITimeoutError,
+    openai.InternalServerError,
+    openai.RateLimitError,
+)
+
+
+@dataclass(frozen=True)
+class Upstream:
+    base_url: str
+    api_key: str
+    model: str
+
+
+def resolve_upstream(policy: LLMPolicy) -> Upstream:
+    """The template's endpoint, else ``OPENAI_BASE_URL``; raises when neither is set."""
+    base_url = policy.base_url or settings.OPENAI_BASE_URL
+    if not base_url:
+        raise UpstreamNotConfigured(
+            "No upstream LLM is configured: set OPENAI_BASE_URL (and OPENAI_API_KEY, "
+            "OPENAI_MODEL) to any OpenAI-compatible endpoint, or give the template an LLM "
+            "policy with base_url."
+        )
+    api_key = (
+        os.environ.get(policy.api_key_ref, "") if policy.api_key_ref else settings.OPENAI_API_KEY
+    )
+    return Upstream(
+        base_url=base_url,
+        api_key=api_key or "not-needed",
+        model=policy.model or settings.OPENAI_MODEL,
+    )
+
+
+_clients: dict[tuple[str, str, int], openai.AsyncOpenAI] = {}
+
+
+def client_for(upstream: Upstream) -> openai.AsyncOpenAI:
+    """One client (and connection pool) per endpoint per event loop, reused by every run."""
+    key = (upstream.base_url, upstream.api_key, id(asyncio.get_running_loop()))
+    client = _clients.get(key)
+    if client is None:
+        client = openai.AsyncOpenAI(
+            base_url=upstream.base_url,
+            api_key=upstream.api_key,
+            max_retries=0,
+            timeout=settings.LLM_TIMEOUT_SECONDS,
+        )
+        _clients[key] = client
+    return client
+
+
+async def complete(policy: LLMPolicy, **request: Any) -> ChatCompletion:
+    """One chat completion, retried with exponential backoff on transient errors."""
+    upstream = resolve_upstream(policy)
+    client = client_for(upstream)
+    attempts = max(1, settings.LLM_MAX_ATTEMPTS)
+    for attempt in range(1, attempts + 1):
+        started = time.perf_counter()
+        try:
+            response = await client.chat.completions.create(
+                model=upstream.model,
+                temperature=policy.temperature,
+                max_tokens=policy.max_tokens,
+                **request,
+            )
+        except _RETRYABLE as exc:
+            LLM_LATENCY.labels("error").observe(time.perf_counter() - started)
+            if attempt == attempts:
+                raise UpstreamFailed(
+                    f"Upstream LLM failed after {attempts} attempts: {_describe(exc)}"
+                ) from exc
+            await asyncio.sleep(settings.LLM_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            continue
+        except openai.APIError as exc:
+            LLM_LATENCY.labels("error").observe(time.perf_counter() - started)
+            raise UpstreamFailed(f"Upstream LLM refused the request: {_describe(exc)}") from exc
+        LLM_LATENCY.labels("ok").observe(time.perf_counter() - started)
+        if response.usage is not None:
+            LLM_TOKENS.labels("prompt").inc(response.usage.prompt_tokens)
+            LLM_TOKENS.labels("completion").inc(response.usage.completion_tokens)
+        return response
+    raise AssertionError("unreachable")
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "status_code", None)
+    message = getattr(exc, "message", None) or str(exc)
+    return f"{status} {message}" if status else message

@@ -1,0 +1,328 @@
+"""The agent loop: executes one run, step by step, persisting after every phase.
+
+A step has two persisted phases, each one transaction (``services.step_record``):
+1. decide: rules (+ retrieval) pick the offered tools, the flavour asks the upstream for
+   the next action; the reasoning, selection and call are stored with ``pending_call``.
+2. act: the tool runs under an idempotency key (session, step, call); its outcome, the
+   tool message and counters are stored and ``pending_call`` cleared.
+A run resumed on another worker continues from the stored context: a pending call is
+executed (or its stored outcome replayed), an in-flight LLM call is simply issued again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+from agents import services
+from agents.engine.definition import AgentDefinition, ToolSpec, load_definition
+from agents.engine.flavours import FLAVOURS, tool_call_message
+from agents.engine.prompts import render_prompt
+from agents.engine.rules import apply_rules
+from agents.engine.selection import select_tools
+from agents.models import Run, Session, SessionEvent
+from agents.services import NewEvent, StepRecord
+from agents.tools.base import ToolContext, ToolOutcome
+from agents.tools.executor import execute_tool
+from maruntime.errors import DomainError
+from maruntime.asyncdb import run_sync
+from maruntime.observability import bind_log_context, reset_log_context
+
+Event = SessionEvent.Type
+TOOL_RESULT_EVENT_LIMIT = 4000
+
+
+
+@dataclass
+class RunScope:
+    run_id: int
+    worker: str
+    session: Session
+    # Set by the pool on graceful stop: finish the current step, then hand the run back.
+    stopping: asyncio.Event
+
+
+def _load(run_id: int) -> Session:
+    run = Run.objects.select_related("session").get(pk=run_id)
+    return run.session
+
+
+class DefinitionCache:
+    """Agent definitions held by an instance for the life of the worker; reloaded when
+    the catalog's tool set for the template changes (checked once per run)."""
+
+    def __init__(self) -> None:
+        self._definitions: dict[int, AgentDefinition] = {}
+
+    async def get(self, template_version_id: int, *, refresh: bool) -> AgentDefinition:
+        if refresh or template_version_id not in self._definitions:
+            self._definitions[template_version_id] = await run_sync(load_definition)(
+                template_version_id
+            )
+        return self._definitions[template_version_id]
+
+
+async def execute_run(
+    *, run_id: int, worker: str, stopping: asyncio.Event, definitions: DefinitionCache
+) -> str:
+    """Drive the run until it finishes, pauses for clarification or is handed back.
+    Returns the outcome. Raises ``LeaseLost`` if another worker took the run over."""
+    session = await run_sync(_load)(run_id)
+    scope = RunScope(run_id=run_id, worker=worker, session=session, stopping=stopping)
+    token = bind_log_context(session_id=session.pk, run_id=run_id)
+    started = time.monotonic()
+    refresh = True
+    try:
+        while True:
+            definition = await definitions.get(session.template_version_id, refresh=refresh)
+            refresh = False
+            context = session.context
+            try:
+                if context.get("pending_call"):
+                    outcome = await _act(scope, definition, context)
+                    if outcome is not None:
+                        return outcome
+                elif stopping.is_set():
+                    await run_sync(services.run_release)(run_id=run_id, worker=worker)
+                    return "released"
+                else:
+                    _check_budgets(definition, context, started)
+                    await _decide(scope, definition, context)
+            except DomainError as error:
+                await _fail(scope, context, error)
+                return Session.State.FAILED
+            session = scope.session
+            if session.template_version_id != definition.template_version_id:
+                refresh = True
+    finally:
+        reset_log_context(token)
+
+
+class BudgetExceeded(DomainError):
+    code = "budget_exceeded"
+
+
+def _check_budgets(definition: AgentDefinition, context: dict[str, Any], started: float) -> None:
+    policy = definition.execution
+    if context.get("tool_calls", 0) >= policy.tool_budget:
+        raise BudgetExceeded(f"tool budget of {policy.tool_budget} calls exhausted")
+    if time.monotonic() - started > policy.time_budget_seconds:
+        raise BudgetExceeded(f"time budget of {policy.time_budget_seconds:g} s exhausted")
+
+
+async def _record(scope: RunScope, record: StepRecord) -> None:
+    scope.session = await run_sync(services.step_record)(
+        run_id=scope.run_id, worker=scope.worker, record=record
+    )
+
+
+async def _fail(scope: RunScope, context: dict[str, Any], error: DomainError) -> None:
+    await _record(
+        scope,
+        StepRecord(
+            events=[NewEvent(Event.ERROR, {"code": error.code, "message": error.message})],
+            context={**context, "pending_call": None},
+            session_state=Session.State.FAILED,
+            error=error.message,
+            finish_outcome=Session.State.FAILED,
+        ),
+    )
+
+
+def _system_message(definition: AgentDefinition, offered: tuple[ToolSpec, ...]) -> dict[str, Any]:
+    listing = "\n".join(f"- {spec.name}: {spec.description}" for spec in offered)
+    return {
+        "role": "system",
+        "content": render_prompt(definition.system_prompt, available_tools=listing),
+    }
+
+
+async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[str, Any]) -> None:
+    step = int(context.get("iteration", 0)) + 1
+    names = sorted(definition.tools)
+    counters = {**context, "state": scope.session.state}
+    ruled = apply_rules(definition.rules, names, counters)
+    selection = await select_tools(definition, ruled, context, scope.session.task)
+    offered = tuple(definition.tools[name] for name in selection.offered)
+    messages = [_system_message(definition, offered), *context["messages"]]
+    decision = await FLAVOURS[definition.flavour](definition, messages, offered, step)
+    events = [NewEvent(Event.TOOL_SELECTION, selection.as_payload(), step)]
+    if decision.reasoning is not None:
+        events.append(NewEvent(Event.REASONING, decision.reasoning, step))
+    events.append(
+        NewEvent(
+            Event.TOOL_CALL,
+            {"tool": decision.tool, "arguments": decision.arguments, "call_id": decision.call_id,
+             "usage": decision.usage},
+            step,
+        )
+    )
+    history = list(context["messages"]) + decision.preamble
+    history.append(
+        tool_call_message(
+            decision.call_id,
+            decision.tool,
+            decision.arguments,
+            json.dumps(decision.reasoning, ensure_ascii=False)
+            if decision.reasoning and not decision.preamble
+            else None,
+        )
+    )
+    usage = dict(context.get("usage") or {"prompt": 0, "completion": 0})
+    for key, value in decision.usage.items():
+        usage[key] = usage.get(key, 0) + value
+    new_context = {
+        **context,
+        "messages": history,
+        "iteration": step,
+        "stage": selection.stage,
+        "usage": usage,
+        "pending_call": {"step": step, "tool": decision.tool, "arguments": decision.arguments,
+                         "call_id": decision.call_id},
+    }
+    await _record(
+        scope,
+        StepRecord(events=events, context=new_context, session_state=Session.State.RUNNING),
+    )
+
+
+async def _act(scope: RunScope, definition: AgentDefinition, context: dict[str, Any]) -> str | None:
+    """Run the pending call (once, ever) and persist its effects. Returns the run's
+    outcome when the run ends here, else None."""
+    call = context["pending_call"]
+    step = int(call["step"])
+    session = scope.session
+    key = f"{session.pk}:{step}:{call['call_id']}"
+    stored = await run_sync(services.tool_execution_outcome)(idempotency_key=key)
+    if stored is not None:
+        outcome = ToolOutcome.from_json(stored)
+    else:
+        outcome = await _run_tool(scope, definition, call, key)
+    return await _apply_outcome(scope, definition, context, call, outcome)
+
+
+async def _run_tool(
+    scope: RunScope, definition: AgentDefinition, call: dict[str, Any], key: str
+) -> ToolOutcome:
+    session = scope.session
+    await run_sync(services.tool_execution_begin)(
+        idempotency_key=key,
+        session_id=session.pk,
+        run_id=scope.run_id,
+        tool_name=call["tool"],
+        arguments=call["arguments"],
+    )
+    spec = definition.tools.get(call["tool"])
+    context = ToolContext(
+        session_id=session.pk,
+        run_id=scope.run_id,
+        step=int(call["step"]),
+        depth=session.depth,
+        owner=session.owner,
+        state=session.context,
+    )
+    started = time.perf_counter()
+    token = bind_log_context(tool=call["tool"])
+    failed = False
+    try:
+        if spec is None:
+            raise RuntimeError(f"tool {call['tool']!r} is not offered to this agent")
+        outcome = await execute_tool(spec, call["arguments"], context)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # a failing tool is reported to the model, not fatal
+        failed = True
+        outcome = ToolOutcome(content=f"Error: the tool failed: {exc}")
+    finally:
+        reset_log_context(token)
+    await run_sync(services.tool_execution_finish)(
+        idempotency_key=key,
+        outcome=outcome.to_json(),
+        failed=failed,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+    return outcome
+
+
+async def _apply_outcome(
+    scope: RunScope,
+    definition: AgentDefinition,
+    context: dict[str, Any],
+    call: dict[str, Any],
+    outcome: ToolOutcome,
+) -> str | None:
+    step = int(call["step"])
+    new_context = {**context, **outcome.context_updates, "pending_call": None}
+    for counter, delta in outcome.counters.items():
+        new_context[counter] = int(new_context.get(counter, 0)) + delta
+    new_context["tool_calls"] = int(new_context.get("tool_calls", 0)) + 1
+    new_context["messages"] = [
+        *context["messages"],
+        {"role": "tool", "tool_call_id": call["call_id"], "content": outcome.content},
+    ]
+    events = [
+        NewEvent(
+            Event.TOOL_RESULT,
+            {"tool": call["tool"], "call_id": call["call_id"],
+             "content": outcome.content[:TOOL_RESULT_EVENT_LIMIT], **outcome.payload},
+            step,
+        )
+    ]
+    record = StepRecord(events=events, context=new_context)
+    if outcome.ending == "clarification":
+        events.append(NewEvent(Event.CLARIFICATION, outcome.payload, step))
+        record.session_state = Session.State.WAITING_FOR_CLARIFICATION
+        record.finish_outcome = Session.State.WAITING_FOR_CLARIFICATION
+    elif outcome.ending == "final":
+        next_step = await _next_pipeline_step(scope.session)
+        if next_step is not None:
+            _advance_pipeline(record, scope.session, outcome, next_step)
+        else:
+            events.append(NewEvent(Event.FINAL_ANSWER, outcome.payload, step))
+            failed = outcome.payload.get("status") == "failed"
+            state = Session.State.FAILED if failed else Session.State.COMPLETED
+            record.session_state = state
+            record.result = outcome.content
+            record.finish_outcome = state
+    await _record(scope, record)
+    return record.finish_outcome
+
+
+async def _next_pipeline_step(session: Session) -> tuple[int, Any] | None:
+    plan = session.pipeline_plan or []
+    index = session.pipeline_step + 1
+    if index >= len(plan):
+        return None
+    return index, await run_sync(_initial_user_prompt)(int(plan[index]))
+
+
+def _initial_user_prompt(template_version_id: int) -> str:
+    from catalog.models import AgentTemplateVersion
+
+    version = AgentTemplateVersion.objects.get(pk=template_version_id)
+    return version.initial_user_prompt or "{task}"
+
+
+def _advance_pipeline(
+    record: StepRecord, session: Session, outcome: ToolOutcome, next_step: tuple[int, Any]
+) -> None:
+    """A pipeline step finished: its answer becomes the next step's task."""
+    index, prompt = next_step
+    template_version_id = int(session.pipeline_plan[index])
+    record.events.append(
+        NewEvent(
+            Event.PIPELINE_STEP,
+            {"step": index, "template_version_id": template_version_id,
+             "previous_answer": outcome.content},
+        )
+    )
+    fresh = services.new_context()
+    fresh["messages"] = [{"role": "user", "content": render_prompt(prompt, task=outcome.content)}]
+    fresh["usage"] = record.context.get("usage")
+    record.context = fresh
+    record.template_version_id = template_version_id
+    record.pipeline_step = index

@@ -1,0 +1,118 @@
+"""JSON schemas the upstream is asked to fill, built once per tool set and cached.
+
+The SGR step is one object: reasoning fields, then ``function``: one of the offered tools,
+told apart by the literal ``tool_name_discriminator``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+from agents.engine.definition import ToolSpec
+from catalog.builtin import REASONING_FIELDS
+
+DISCRIMINATOR = "tool_name_discriminator"
+
+
+def _tool_variant(spec: ToolSpec) -> dict[str, Any]:
+    schema = spec.input_schema
+    return {
+        "type": "object",
+        "title": spec.name,
+        "description": spec.description,
+        "properties": {
+            DISCRIMINATOR: {"type": "string", "enum": [spec.name]},
+            **schema.get("properties", {}),
+        },
+        "required": [DISCRIMINATOR, *schema.get("required", [])],
+    }
+
+
+def _cached(cache: dict[tuple[int, ...], Any], tools: tuple[ToolSpec, ...], build: Any) -> Any:
+    """Tool versions are immutable, so their ids identify a tool set's schema for good."""
+    key = tuple(spec.version_id for spec in tools)
+    value = cache.get(key)
+    if value is None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        value = cache[key] = build(tools)
+    return value
+
+
+_CACHE_LIMIT = 1024
+_step_schemas: dict[tuple[int, ...], dict[str, Any]] = {}
+_function_specs: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+
+
+def _build_step_schema(tools: tuple[ToolSpec, ...]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            **REASONING_FIELDS,
+            "function": {
+                "description": "The one next action.",
+                "anyOf": [_tool_variant(spec) for spec in tools],
+            },
+        },
+        "required": [*REASONING_FIELDS, "function"],
+    }
+
+
+def step_schema(tools: tuple[ToolSpec, ...]) -> dict[str, Any]:
+    """The SGR step schema for this tool set (built once per set of tool versions; callers
+    must not mutate it)."""
+    schema: dict[str, Any] = _cached(_step_schemas, tools, _build_step_schema)
+    return schema
+
+
+REASONING_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": REASONING_FIELDS,
+    "required": list(REASONING_FIELDS),
+}
+
+
+def _build_function_specs(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": spec.name,
+                "description": spec.description,
+                "parameters": spec.input_schema,
+            },
+        }
+        for spec in tools
+    ]
+
+
+def function_specs(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:
+    """OpenAI ``tools`` for native function calling (built once per tool set)."""
+    specs: list[dict[str, Any]] = _cached(_function_specs, tools, _build_function_specs)
+    return specs
+
+
+_validators: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """Schemas here are long-lived cached objects, so identity is a sound cache key (the
+    schema is kept referenced beside its validator so its id cannot be reused)."""
+    cached = _validators.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        if len(_validators) >= _CACHE_LIMIT:
+            _validators.clear()
+        cached = _validators[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
+    return cached[1]
+
+
+def schema_errors(schema: dict[str, Any], value: Any) -> str | None:
+    """The first validation error as text, or None when ``value`` matches."""
+    validator = _validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+    return f"{where}: {error.message}"

@@ -1,0 +1,81 @@
+"""Which tools one step offers: the rules' survivors, then either all of them (``static``)
+or the required ones plus the best matches for this step (``retrieval_per_step``), capped
+at ``max_tools_in_prompt``. The choice and its reasons become a ``tool_selection`` event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from maruntime.asyncdb import run_sync
+
+from agents.engine.definition import AgentDefinition
+from agents.engine.rules import RuleOutcome
+
+
+@dataclass
+class Selection:
+    offered: list[str]
+    stage: str
+    excluded: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    query: str = ""
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "offered": self.offered,
+            "excluded": self.excluded,
+            "reasons": self.reasons,
+            "stage": self.stage,
+            "query": self.query,
+        }
+
+
+def step_query(task: str, context: dict[str, Any]) -> str:
+    """What this step is about: the task, the next planned step and the stage."""
+    plan = context.get("plan") or {}
+    steps = plan.get("steps") or []
+    done = int(context.get("iteration", 0))
+    next_step = steps[min(done, len(steps) - 1)] if steps else ""
+    return " ".join(part for part in (task, next_step, context.get("stage", "")) if part)
+
+
+async def select_tools(
+    definition: AgentDefinition, ruled: RuleOutcome, context: dict[str, Any], task: str
+) -> Selection:
+    policy = definition.tool_policy
+    cap = policy.max_tools_in_prompt
+    excluded = {name: f"rule: {why}" for name, why in ruled.excluded.items()}
+    required = [name for name in ruled.tools if name in policy.required]
+    reasons = {name: "required" for name in required}
+    if policy.selection == "static":
+        offered = required + [name for name in ruled.tools if name not in required]
+        reasons.update({name: "template tool" for name in offered if name not in reasons})
+        query = ""
+    else:
+        from retrieval.selectors import tool_search
+
+        query = step_query(task, context)
+        candidates = [name for name in ruled.tools if name not in required]
+        hits = (
+            await run_sync(tool_search)(
+                query=query, k=policy.retrieval_k, allow=candidates
+            )
+            if candidates
+            else []
+        )
+        offered = required + [hit.name for hit in hits if hit.name in definition.tools]
+        reasons.update({hit.name: f"retrieved: {hit.explanation}" for hit in hits})
+        for name in candidates:
+            if name not in offered:
+                excluded[name] = "not among the best matches for this step"
+    for name in offered[cap:]:
+        excluded[name] = f"over max_tools_in_prompt ({cap})"
+    offered = offered[:cap]
+    return Selection(
+        offered=offered,
+        stage=ruled.stage,
+        excluded=excluded,
+        reasons={k: v for k, v in reasons.items() if k in offered},
+        query=query,
+    )

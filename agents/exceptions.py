@@ -1,0 +1,42 @@
+"""Agents domain errors."""
+
+from maruntime.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
+
+
+class SessionNotFound(NotFound):
+    code = "session_not_found"
+
+
+class SessionBusy(Conflict):
+    code = "session_busy"
+
+
+class SessionNotResumable(Conflict):
+    code = "session_not_resumable"
+
+
+class InvalidMessage(InvalidInput):
+    code = "invalid_message"
+
+
+class UpstreamNotConfigured(Unavailable):
+    code = "upstream_not_configured"
+
+
+class UpstreamFailed(DomainError):
+    """The upstream LLM kept failing after bounded retries."""
+
+    code = "upstream_error"
+    http_status = 502
+
+
+class StructuredOutputInvalid(DomainError):
+    """The upstream kept returning output that does not match the step schema."""
+
+    code = "invalid_structured_output"
+    http_status = 502
+
+
+class ToolFailed(DomainError):
+    code = "tool_failed"
+    http_status = 500

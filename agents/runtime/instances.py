@@ -1,0 +1,61 @@
+"""Agent instances: long-lived per worker, pinned to one template version, serving many
+sessions one after another. An instance keeps what is expensive to build (the agent
+definition with its cached schemas; the LLM client is shared per process) and resets the
+per-session state between sessions. Their state is mirrored in ``AgentInstance`` rows."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.utils import timezone
+
+from agents.engine.loop import DefinitionCache
+from agents.models import AgentInstance
+
+
+class InstanceSlots:
+    """The instances of one worker, reused by template version."""
+
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
+        self.definitions = DefinitionCache()
+        self._idle: dict[int, list[int]] = {}
+
+    def acquire(self, *, template_version_id: int, session_id: object) -> int:
+        """An idle instance for this template version, or a new one; marks it busy."""
+        idle = self._idle.setdefault(template_version_id, [])
+        if idle:
+            instance_id = idle.pop()
+            AgentInstance.objects.filter(pk=instance_id).update(
+                state=AgentInstance.State.BUSY, current_session=session_id,
+                heartbeat_at=timezone.now(),
+            )
+            return instance_id
+        instance = AgentInstance.objects.create(
+            worker=self.worker,
+            template_version_id=template_version_id,
+            state=AgentInstance.State.BUSY,
+            current_session_id=session_id,
+        )
+        return instance.pk
+
+    def release(self, *, instance_id: int, template_version_id: int, failed: bool) -> None:
+        """Reset the instance's session state and put it back to idle (or error)."""
+        instance = AgentInstance.objects.filter(pk=instance_id)
+        instance.update(state=AgentInstance.State.RESETTING, current_session=None)
+        instance.update(
+            state=AgentInstance.State.ERROR if failed else AgentInstance.State.IDLE,
+            sessions_served=F("sessions_served") + 1,
+            heartbeat_at=timezone.now(),
+        )
+        if not failed:
+            self._idle.setdefault(template_version_id, []).append(instance_id)
+
+    def heartbeat(self) -> None:
+        AgentInstance.objects.filter(worker=self.worker).exclude(
+            state=AgentInstance.State.STOPPED
+        ).update(heartbeat_at=timezone.now())
+
+    def stop_all(self) -> None:
+        AgentInstance.objects.filter(worker=self.worker).update(
+            state=AgentInstance.State.STOPPED, current_session=None
+        )

@@ -1,0 +1,151 @@
+"""The runtime pool of one worker process.
+
+Claims runs from the database (``SKIP LOCKED`` with a lease), runs up to ``concurrency``
+of them at once, renews the leases by heartbeat, and stops runs whose cancel was
+requested. Channel-layer messages only wake it up early: it also polls, so a lost message
+or a dead worker never loses a run (an expired lease is claimable by anyone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from agents import services
+from agents.engine.loop import execute_run
+from agents.models import Run
+from agents.runtime.instances import InstanceSlots
+from agents.services import LeaseLost
+from maruntime.asyncdb import run_sync
+from maruntime.observability import ACTIVE_RUNS, QUEUE_DEPTH
+
+logger = logging.getLogger(__name__)
+
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _template_version_of(run_id: int) -> tuple[int, object]:
+    run = Run.objects.select_related("session").only(
+        "session__template_version_id", "session__id"
+    ).get(pk=run_id)
+    return run.session.template_version_id, run.session.pk
+
+
+class Pool:
+    def __init__(self, *, concurrency: int | None = None, worker_id: str | None = None) -> None:
+        self.concurrency = concurrency or settings.POOL_CONCURRENCY
+        self.worker_id = worker_id or new_worker_id()
+        self.lease_seconds = settings.POOL_LEASE_SECONDS
+        self.poll_seconds = settings.POOL_POLL_SECONDS
+        self.slots = InstanceSlots(self.worker_id)
+        self.stopping = asyncio.Event()
+        self._wakeup = asyncio.Event()
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        """Graceful stop: claim nothing more; running runs finish their step and go back."""
+        self.stopping.set()
+        self._wakeup.set()
+
+    async def serve(self) -> None:
+        logger.info("pool %s serving with concurrency %d", self.worker_id, self.concurrency)
+        upkeep = asyncio.create_task(self._upkeep())
+        try:
+            while not self.stopping.is_set():
+                await self._claim()
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+                except TimeoutError:
+                    pass
+            if self._tasks:
+                await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        finally:
+            upkeep.cancel()
+            await run_sync(self.slots.stop_all)()
+            logger.info("pool %s stopped", self.worker_id)
+
+    async def _claim(self) -> None:
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return
+        run_ids = await run_sync(services.run_claim)(
+            worker=self.worker_id, limit=free, lease_seconds=self.lease_seconds
+        )
+        for run_id in run_ids:
+            self._tasks[run_id] = asyncio.create_task(self._execute(run_id))
+
+    async def _execute(self, run_id: int) -> None:
+        ACTIVE_RUNS.inc()
+        template_version_id, session_id = await run_sync(_template_version_of)(run_id)
+        instance_id = await run_sync(self.slots.acquire)(
+            template_version_id=template_version_id, session_id=session_id
+        )
+        failed = False
+        try:
+            await execute_run(
+                run_id=run_id,
+                worker=self.worker_id,
+                stopping=self.stopping,
+                definitions=self.slots.definitions,
+            )
+        except asyncio.CancelledError:
+            await run_sync(services.run_finish_cancelled)(run_id=run_id, worker=self.worker_id)
+        except LeaseLost:
+            logger.warning("lost the lease on run %s; another worker continues it", run_id)
+        except Exception:
+            failed = True
+            logger.exception("run %s crashed in the worker; its lease will expire", run_id)
+        finally:
+            ACTIVE_RUNS.dec()
+            self._tasks.pop(run_id, None)
+            await run_sync(self.slots.release)(
+                instance_id=instance_id, template_version_id=template_version_id, failed=failed
+            )
+            await run_sync(close_old_connections)()
+            self._wakeup.set()
+
+    async def _upkeep(self) -> None:
+        """Every quarter second: stop cancelled runs. Every lease/3: renew leases, beat."""
+        ticks_per_renewal = max(1, int(self.lease_seconds / 3 / 0.25))
+        tick = 0
+        while True:
+            await asyncio.sleep(0.25)
+            tick += 1
+            run_ids = list(self._tasks)
+            try:
+                if run_ids:
+                    for run_id in await run_sync(services.runs_cancel_requested)(
+                        worker=self.worker_id, run_ids=run_ids
+                    ):
+                        self._tasks[run_id].cancel()
+                if tick % ticks_per_renewal == 0:
+                    await self._renew(run_ids)
+            except Exception:
+                logger.exception("pool upkeep failed; retrying")
+
+    async def _renew(self, run_ids: list[int]) -> None:
+        if run_ids:
+            kept = await run_sync(services.run_renew_leases)(
+                worker=self.worker_id, run_ids=run_ids, lease_seconds=self.lease_seconds
+            )
+            for run_id in set(run_ids) - kept:
+                task = self._tasks.get(run_id)
+                if task is not None:
+                    logger.warning("run %s was taken over; stopping our copy", run_id)
+                    task.cancel()
+        await run_sync(self.slots.heartbeat)()
+        QUEUE_DEPTH.set(await run_sync(services.queued_run_count)())

@@ -1,0 +1,1 @@
+"""Tool implementations (``builtin``) and the executor that runs any catalog binding."""

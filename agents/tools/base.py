@@ -1,0 +1,46 @@
+"""What a tool implementation receives and returns.
+
+Implementations never mutate the session: they return ``context_updates`` that the engine
+applies when it persists the step. The outcome is stored with the tool execution, so a
+resumed run replays a completed call's effects without executing it again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Ending = Literal["continue", "clarification", "final"]
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    session_id: uuid.UUID
+    run_id: int
+    step: int
+    depth: int
+    owner: str
+    # A read-only view of the session context (plan, sources, counters).
+    state: dict[str, Any]
+
+
+@dataclass
+class ToolOutcome:
+    content: str
+    ending: Ending = "continue"
+    payload: dict[str, Any] = field(default_factory=dict)
+    context_updates: dict[str, Any] = field(default_factory=dict)
+    # Counters to add to (e.g. {"searches_used": 1}).
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ToolOutcome:
+        return cls(**data)
+
+
+ToolImplementation = Callable[[dict[str, Any], ToolContext], Awaitable[ToolOutcome]]

@@ -1,0 +1,153 @@
+"""maruntime's built-in tool implementations, registered under their canonical names.
+
+Arguments have been validated against the tool version's schema, but seeded versions may
+carry extra or differently named fields, so each implementation reads what it needs with
+defaults and ignores the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from maruntime.asyncdb import run_sync
+from django.conf import settings
+
+from agents.tools.base import ToolContext, ToolImplementation, ToolOutcome
+
+BUILTIN_TOOLS: dict[str, ToolImplementation] = {}
+
+
+def builtin(name: str) -> Any:
+    def register(function: ToolImplementation) -> ToolImplementation:
+        BUILTIN_TOOLS[name] = function
+        return function
+
+    return register
+
+
+def _lines(values: Any) -> str:
+    return "\n".join(f"- {v}" for v in values or [])
+
+
+@builtin("reasoning")
+async def reasoning(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    return ToolOutcome(content=json.dumps(arguments, ensure_ascii=False))
+
+
+@builtin("clarification")
+async def clarification(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    questions = [str(q) for q in arguments.get("questions") or []]
+    text = "\n".join(questions)
+    if arguments.get("assumptions"):
+        text += "\n\nUnless you say otherwise I will assume:\n" + _lines(arguments["assumptions"])
+    return ToolOutcome(
+        content="Questions sent to the user; waiting for the answer.",
+        ending="clarification",
+        payload={"questions": questions, "content": text.strip()},
+        counters={"clarifications_used": 1},
+    )
+
+
+@builtin("generate_plan")
+async def generate_plan(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    plan = {
+        "goal": arguments.get("research_goal", ""),
+        "steps": list(arguments.get("planned_steps") or []),
+    }
+    return ToolOutcome(
+        content=f"Plan recorded. Goal: {plan['goal']}\nSteps:\n{_lines(plan['steps'])}",
+        context_updates={"plan": plan},
+    )
+
+
+@builtin("adapt_plan")
+async def adapt_plan(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    plan = {
+        "goal": arguments.get("new_goal") or (context.state.get("plan") or {}).get("goal", ""),
+        "steps": list(arguments.get("next_steps") or []),
+    }
+    return ToolOutcome(
+        content=f"Plan updated. Goal: {plan['goal']}\nNext steps:\n{_lines(plan['steps'])}",
+        context_updates={"plan": plan},
+    )
+
+
+async def _search_api(path: str, body: dict[str, Any]) -> dict[str, Any]:
+    if not settings.TAVILY_API_KEY:
+        raise RuntimeError("web search is not configured (TAVILY_API_KEY is not set)")
+    async with httpx.AsyncClient(base_url=settings.TAVILY_BASE_URL, timeout=30) as client:
+        response = await client.post(
+            path,
+            json=body,
+            headers={"Authorization": f"Bearer {settings.TAVILY_API_KEY}"},
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+
+@builtin("web_search")
+async def web_search(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    query = str(arguments.get("query", ""))
+    max_results = int(arguments.get("max_results") or 5)
+    data = await _search_api("/search", {"query": query, "max_results": max_results})
+    results = data.get("results") or []
+    known = {s["url"] for s in context.state.get("sources") or []}
+    sources = list(context.state.get("sources") or [])
+    lines = []
+    for result in results[:max_results]:
+        url = str(result.get("url", ""))
+        if url and url not in known:
+            known.add(url)
+            sources.append({"number": len(sources) + 1, "url": url, "title": result.get("title", "")})
+        number = next((s["number"] for s in sources if s["url"] == url), "?")
+        lines.append(f"[{number}] {result.get('title', '')} — {url}\n{result.get('content', '')}")
+    content = f"Search: {query}\n\n" + ("\n\n".join(lines) if lines else "No results.")
+    return ToolOutcome(
+        content=content,
+        context_updates={"sources": sources},
+        counters={"searches_used": 1},
+        payload={"results": len(results)},
+    )
+
+
+@builtin("extract_page_content")
+async def extract_page_content(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    urls = [str(u) for u in arguments.get("urls") or []][:5]
+    data = await _search_api("/extract", {"urls": urls})
+    parts = [
+        f"Content of {item.get('url', '')}:\n{str(item.get('raw_content', ''))[:8000]}"
+        for item in data.get("results") or []
+    ]
+    failed = [str(item.get("url", item)) for item in data.get("failed_results") or []]
+    if failed:
+        parts.append("Could not read: " + ", ".join(failed))
+    return ToolOutcome(content="\n\n".join(parts) or "Nothing could be extracted.")
+
+
+@builtin("create_report")
+async def create_report(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    from agents.services import artifact_create
+
+    title = str(arguments.get("title") or "Report")
+    body = f"# {title}\n\n{arguments.get('content', '')}\n"
+    artifact = await run_sync(artifact_create)(
+        session_id=context.session_id, name=f"{title}.md", content=body
+    )
+    return ToolOutcome(
+        content=f"Report '{title}' saved as artifact {artifact.id}.",
+        payload={"artifact_id": str(artifact.id), "title": title},
+    )
+
+
+@builtin("final_answer")
+async def final_answer(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    answer = str(arguments.get("answer", ""))
+    status = str(arguments.get("status", "completed")).lower()
+    return ToolOutcome(
+        content=answer,
+        ending="final",
+        payload={"answer": answer, "status": status,
+                 "completed_steps": list(arguments.get("completed_steps") or [])},
+    )

@@ -1,0 +1,89 @@
+"""Runs one tool call, whatever its binding: a built-in python implementation, an HTTP
+endpoint (never private or loopback addresses unless allow-listed; timeout and size cap),
+or another agent (agent-as-tool delegation)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from django.conf import settings
+
+from agents.engine.definition import ToolSpec
+from agents.tools.base import ToolContext, ToolOutcome
+from agents.tools.builtin import BUILTIN_TOOLS
+from maruntime.observability import TOOL_LATENCY
+
+HTTP_TOOL_MAX_BYTES = 256_000
+
+
+class ToolCallError(Exception):
+    """The tool could not do its job; the message goes back to the model."""
+
+
+async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    started = time.perf_counter()
+    status = "ok"
+    try:
+        return await _dispatch(spec, arguments, context)
+    except Exception:
+        status = "error"
+        raise
+    finally:
+        TOOL_LATENCY.labels(spec.name, status).observe(time.perf_counter() - started)
+
+
+async def _dispatch(spec: ToolSpec, arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    if spec.binding_kind == "python":
+        implementation = BUILTIN_TOOLS.get(str(spec.binding.get("entrypoint", "")))
+        if implementation is None:
+            raise ToolCallError(f"tool {spec.name} has no implementation in this worker")
+        return await implementation(arguments, context)
+    if spec.binding_kind == "http":
+        return await _call_http(spec, arguments)
+    if spec.binding_kind == "agent":
+        from agents.engine.delegation import delegate
+
+        return await delegate(str(spec.binding.get("template", "")), arguments, context)
+    raise ToolCallError(f"tool {spec.name} has binding {spec.binding_kind!r}, which cannot run")
+
+
+async def _call_http(spec: ToolSpec, arguments: dict[str, Any]) -> ToolOutcome:
+    url = str(spec.binding.get("url", ""))
+    await _refuse_private(url)
+    timeout = float(spec.binding.get("timeout_seconds", 30))
+    async with (
+        httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client,
+        client.stream(str(spec.binding.get("method", "POST")), url, json=arguments) as response,
+    ):
+        body = b""
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > HTTP_TOOL_MAX_BYTES:
+                raise ToolCallError(f"tool {spec.name} answered more than {HTTP_TOOL_MAX_BYTES} bytes")
+        if response.status_code >= 400:
+            raise ToolCallError(f"tool {spec.name} answered HTTP {response.status_code}")
+    return ToolOutcome(content=body.decode("utf-8", errors="replace"))
+
+
+async def _refuse_private(url: str) -> None:
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    if host in settings.HTTP_TOOL_ALLOWED_HOSTS:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, parsed.port or 443)
+    except socket.gaierror as exc:
+        raise ToolCallError(f"cannot resolve {host}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+            raise ToolCallError(
+                f"refusing to call {host}: it resolves to a private address ({address}); "
+                "allow it with HTTP_TOOL_ALLOWED_HOSTS"
+            )

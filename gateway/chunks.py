@@ -1,0 +1,136 @@
+"""Session events rendered as ``chat.completion.chunk`` objects.
+
+``OpenAIChunks`` (default): ``delta.content`` carries only what a person should read (the
+final answer, clarification questions); reasoning and tool activity go to
+``delta.reasoning_content``; exactly one ``finish_reason`` at the end.
+``SGRChunks``: sgr-agent-core's shape (phase-named chunk ids, the agent id as ``model``,
+structured output as content, tool results with ``role: tool``, a stop per step) so its
+existing front-ends keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+Chunk = dict[str, Any]
+ENDING_TYPES = frozenset({"final_answer", "clarification", "error"})
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    type: str
+    step: int
+    payload: dict[str, Any]
+    run_id: int | None
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def reasoning_text(event: EventView) -> str:
+    """A readable line for the "thinking" pane, or "" for events a reader need not see."""
+    payload = event.payload
+    if event.type == "reasoning":
+        steps = "; ".join(str(s) for s in payload.get("reasoning_steps") or [])
+        return f"Step {event.step}: {steps or payload.get('current_situation', '')}\n"
+    if event.type == "tool_call":
+        arguments = {k: v for k, v in (payload.get("arguments") or {}).items() if k != "reasoning"}
+        return f"→ {payload.get('tool')}({_shorten(json.dumps(arguments, ensure_ascii=False), 200)})\n"
+    if event.type == "tool_result" and payload.get("tool") not in ("final_answer", "clarification"):
+        return f"← {payload.get('tool')}: {_shorten(str(payload.get('content', '')), 300)}\n"
+    if event.type == "pipeline_step":
+        return f"Pipeline: step {int(payload.get('step', 0)) + 1} starts\n"
+    if event.type == "child_session":
+        return f"Delegated to {payload.get('template')} (session {payload.get('child_session_id')})\n"
+    return ""
+
+
+def reader_text(event: EventView) -> str:
+    if event.type == "final_answer":
+        return str(event.payload.get("answer", ""))
+    if event.type == "clarification":
+        return str(event.payload.get("content", ""))
+    return ""
+
+
+class OpenAIChunks:
+    def __init__(self, *, completion_id: str, model: str, session_id: str) -> None:
+        self.completion_id = completion_id
+        self.model = model
+        self.session_id = session_id
+        self.created = int(time.time())
+
+    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> Chunk:
+        return {
+            "id": self.completion_id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "session_id": self.session_id,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        }
+
+    def start(self) -> list[Chunk]:
+        return [self.chunk({"role": "assistant", "content": ""})]
+
+    def render(self, event: EventView) -> list[Chunk]:
+        thinking = reasoning_text(event)
+        if thinking:
+            return [self.chunk({"reasoning_content": thinking})]
+        text = reader_text(event)
+        return [self.chunk({"content": text})] if text else []
+
+    def finish(self, usage: dict[str, int] | None) -> list[Chunk]:
+        last = self.chunk({}, "stop")
+        if usage is not None:
+            last["usage"] = usage
+        return [last]
+
+
+class SGRChunks(OpenAIChunks):
+    def __init__(self, *, completion_id: str, model: str, session_id: str) -> None:
+        super().__init__(completion_id=completion_id, model=session_id, session_id=session_id)
+
+    def _phase(self, phase: str, delta: dict[str, Any], finish: str | None = None) -> Chunk:
+        chunk = self.chunk(delta, finish)
+        chunk["id"] = phase
+        return chunk
+
+    def start(self) -> list[Chunk]:
+        return [
+            self._phase("0-start", {"role": "assistant", "content": f"Agent {self.session_id} started"})
+        ]
+
+    def render(self, event: EventView) -> list[Chunk]:
+        step, payload = event.step, event.payload
+        if event.type == "reasoning":
+            text = json.dumps(payload, ensure_ascii=False)
+            return [self._phase(f"{step}-reasoning", {"role": "assistant", "content": text})]
+        if event.type == "tool_call":
+            call = {
+                "index": 0,
+                "id": payload.get("call_id"),
+                "type": "function",
+                "function": {
+                    "name": payload.get("tool"),
+                    "arguments": json.dumps(payload.get("arguments") or {}, ensure_ascii=False),
+                },
+            }
+            return [self._phase(f"{step}-action", {"role": "assistant", "tool_calls": [call]})]
+        if event.type == "tool_result" and payload.get("tool") not in ("final_answer", "clarification"):
+            delta = {"role": "tool", "content": payload.get("content", ""),
+                     "tool_call_id": payload.get("call_id")}
+            return [self._phase(f"{step}-action", delta, "stop")]
+        text = reader_text(event)
+        if text:
+            return [self._phase(f"{step}-final", {"role": "assistant", "content": text}, "stop")]
+        return []
+
+    def finish(self, usage: dict[str, int] | None) -> list[Chunk]:
+        return []

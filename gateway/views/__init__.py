@@ -1,0 +1,1 @@
+"""The ``/v1`` views: every one async (see DESIGN §5)."""

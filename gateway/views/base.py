@@ -1,0 +1,62 @@
+"""What every ``/v1`` view shares: method checks, error rendering, the caller's identity."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from gateway.errors import domain_error_response, error_response
+from maruntime.errors import DomainError
+
+View = Callable[..., Awaitable[HttpResponseBase]]
+
+
+def api_view(*methods: str) -> Callable[[View], View]:
+    """Allow only ``methods``; turn domain errors into OpenAI error envelopes."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt
+        @functools.wraps(view)
+        async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method not in methods:
+                return error_response(
+                    405,
+                    f"Method {request.method} not allowed; use {', '.join(methods)}",
+                    code="method_not_allowed",
+                )
+            try:
+                return await view(request, *args, **kwargs)
+            except DomainError as error:
+                return domain_error_response(error)
+
+        return wrapper
+
+    return decorate
+
+
+def caller_owner(request: HttpRequest) -> str:
+    """The opaque owner id sessions are scoped to (empty: no API key in use)."""
+    return str(getattr(request, "api_key_owner", ""))
+
+
+def json_response(data: Any, status: int = 200, **headers: str) -> HttpResponse:
+    response = JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def sse(data: Any, *, event_id: int | None = None, event: str | None = None) -> bytes:
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    if event is not None:
+        lines.append(f"event: {event}")
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    lines.append(f"data: {payload}")
+    return ("\n".join(lines) + "\n\n").encode()

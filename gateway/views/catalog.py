@@ -1,0 +1,62 @@
+"""``/v1/models``: the active agent templates and pipelines, as OpenAI models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
+
+from catalog.models import AgentTemplateVersion, PipelineVersion
+from catalog.selectors import active_pipeline_versions, active_template_versions, model_resolve
+from gateway.views.base import api_view, json_response
+from maruntime.asyncdb import run_sync
+
+
+def _template_model(version: AgentTemplateVersion) -> dict[str, Any]:
+    return {
+        "id": version.template.name,
+        "object": "model",
+        "created": int(version.created_at.timestamp()),
+        "owned_by": "maruntime",
+        "kind": "agent",
+        "version": version.version,
+        "flavour": version.flavour,
+        "description": version.template.description,
+    }
+
+
+def _pipeline_model(version: PipelineVersion) -> dict[str, Any]:
+    return {
+        "id": version.pipeline.name,
+        "object": "model",
+        "created": int(version.created_at.timestamp()),
+        "owned_by": "maruntime",
+        "kind": "pipeline",
+        "version": version.version,
+        "steps": [step["template"] for step in version.steps],
+        "description": version.pipeline.description,
+    }
+
+
+def _models() -> list[dict[str, Any]]:
+    return [_template_model(v) for v in active_template_versions()] + [
+        _pipeline_model(v) for v in active_pipeline_versions()
+    ]
+
+
+def _model(name: str) -> dict[str, Any]:
+    resolved = model_resolve(name)
+    if resolved.template_version is not None:
+        return _template_model(resolved.template_version)
+    assert resolved.pipeline_version is not None
+    return _pipeline_model(resolved.pipeline_version)
+
+
+@api_view("GET")
+async def models_list(request: HttpRequest) -> HttpResponseBase:
+    return json_response({"object": "list", "data": await run_sync(_models)()})
+
+
+@api_view("GET")
+async def model_detail(request: HttpRequest, model: str) -> HttpResponseBase:
+    return json_response(await run_sync(_model)(model))

@@ -1,0 +1,134 @@
+"""``POST /v1/chat/completions``: start or continue a session and stream its events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+
+from agents.selectors import session_get, usage_of
+from agents.services import Turn, chat_turn, session_cancel
+from gateway.chunks import ENDING_TYPES, EventView, OpenAIChunks, SGRChunks, reasoning_text
+from gateway.errors import error_response
+from gateway.follow import follow_events
+from gateway.requests import ChatRequest, parse_chat_request, read_json_body
+from gateway.views.base import api_view, caller_owner, json_response, sse
+from maruntime.asyncdb import run_sync
+
+
+def _ends_turn(event: EventView, turn: Turn) -> bool:
+    if event.type == "state" and event.payload.get("state") == "cancelled":
+        return True
+    return event.run_id == turn.run.pk and event.type in ENDING_TYPES
+
+
+async def _turn_events(turn: Turn) -> AsyncIterator[EventView]:
+    """This turn's events, up to and including the one that ends it."""
+    async for event in follow_events(turn.session.pk, after=turn.after_seq):
+        if event is None:
+            continue
+        if event.run_id not in (turn.run.pk, None):
+            continue
+        yield event
+        if _ends_turn(event, turn):
+            return
+
+
+async def _usage(session_id: uuid.UUID) -> dict[str, int]:
+    session = await run_sync(session_get)(session_id=session_id)
+    return usage_of(session)
+
+
+@api_view("POST")
+async def chat_completions(request: HttpRequest) -> HttpResponseBase:
+    chat = parse_chat_request(read_json_body(request))
+    turn = await run_sync(chat_turn)(
+        model=chat.model, task=chat.task, owner=caller_owner(request), on_busy=chat.on_busy
+    )
+    headers = {"X-Session-Id": str(turn.session.pk), "X-Agent-ID": str(turn.session.pk)}
+    if chat.stream:
+        response = StreamingHttpResponse(
+            _stream(turn, chat), content_type="text/event-stream", headers=headers
+        )
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        return response
+    return await _complete(turn, headers)
+
+
+def _renderer(turn: Turn, chat: ChatRequest) -> OpenAIChunks:
+    kind = SGRChunks if (chat.stream_format or turn.stream_format) == "sgr" else OpenAIChunks
+    return kind(
+        completion_id=f"chatcmpl-{turn.session.pk.hex}-{turn.run.pk}",
+        model=turn.model,
+        session_id=str(turn.session.pk),
+    )
+
+
+async def _stream(turn: Turn, chat: ChatRequest) -> AsyncIterator[bytes]:
+    renderer = _renderer(turn, chat)
+    finished = False
+    try:
+        for chunk in renderer.start():
+            yield sse(chunk)
+        async for event in _turn_events(turn):
+            if event.type == "error":
+                yield sse({"error": _error_body(event.payload)})
+                finished = True
+                return
+            for chunk in renderer.render(event):
+                yield sse(chunk)
+        for chunk in renderer.finish(await _usage(turn.session.pk)):
+            yield sse(chunk)
+        yield sse("[DONE]")
+        finished = True
+    finally:
+        if not finished and chat.cancel_on_disconnect:
+            await run_sync(session_cancel)(session_id=turn.session.pk)
+
+
+def _error_body(payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "message": payload.get("message", "the run failed"),
+        "type": "server_error",
+        "param": None,
+        "code": payload.get("code", "run_failed"),
+    }
+
+
+async def _complete(turn: Turn, headers: dict[str, str]) -> HttpResponseBase:
+    content = ""
+    reasoning = ""
+    async for event in _turn_events(turn):
+        if event.type == "error":
+            body = _error_body(event.payload)
+            response = error_response(
+                502, body["message"], code=body["code"], error_type="server_error"
+            )
+            for name, value in headers.items():
+                response[name] = value
+            return response
+        if event.type == "state" and event.payload.get("state") == "cancelled":
+            return error_response(409, "The session was cancelled", code="session_cancelled")
+        if event.type in ("final_answer", "clarification"):
+            content = str(event.payload.get("answer") or event.payload.get("content") or "")
+        reasoning += reasoning_text(event)
+    session = await run_sync(session_get)(session_id=turn.session.pk)
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if reasoning:
+        message["reasoning_content"] = reasoning
+    return json_response(
+        {
+            "id": f"chatcmpl-{turn.session.pk.hex}-{turn.run.pk}",
+            "object": "chat.completion",
+            "created": int(turn.session.created_at.timestamp()),
+            "model": turn.model,
+            "session_id": str(turn.session.pk),
+            "session_state": session.state,
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": usage_of(session),
+        },
+        **{k.replace("-", "_"): v for k, v in headers.items()},
+    )

@@ -1,0 +1,129 @@
+"""``/v1/sessions``: list, inspect, follow (resumable SSE), cancel, artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+
+from agents.models import Session
+from agents.selectors import (
+    artifact_get,
+    session_get,
+    session_has_active_run,
+    session_summary,
+    sessions_list,
+)
+from agents.services import session_cancel
+from gateway.follow import follow_events
+from gateway.views.base import api_view, caller_owner, json_response, sse
+from maruntime.asyncdb import run_sync
+from maruntime.errors import InvalidInput
+
+PAGE_LIMIT = 100
+KEEPALIVE_SECONDS = 15.0
+
+
+def _list(owner: str, state: str, template: str, limit: int, after: str) -> list[dict[str, object]]:
+    sessions = sessions_list(owner=owner, state=state, template=template)
+    if after:
+        anchor = session_get(session_id=after, owner=owner)
+        sessions = sessions.filter(created_at__lt=anchor.created_at)
+    return [session_summary(s) for s in sessions.prefetch_related("artifacts")[:limit]]
+
+
+def _int_param(request: HttpRequest, name: str, default: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise InvalidInput(f"{name} must be a non-negative integer", param=name)
+    return int(raw)
+
+
+@api_view("GET")
+async def sessions_index(request: HttpRequest) -> HttpResponseBase:
+    state = request.GET.get("state", "")
+    if state and state not in Session.State.values:
+        raise InvalidInput(f"unknown state {state!r}", param="state")
+    limit = min(_int_param(request, "limit", 20), PAGE_LIMIT)
+    data = await run_sync(_list)(
+        caller_owner(request), state, request.GET.get("template", ""), limit,
+        request.GET.get("after", ""),
+    )
+    return json_response({"object": "list", "data": data, "has_more": len(data) == limit})
+
+
+def _detail(session_id: str, owner: str) -> dict[str, object]:
+    return session_summary(session_get(session_id=session_id, owner=owner))
+
+
+@api_view("GET")
+async def session_detail(request: HttpRequest, session_id: str) -> HttpResponseBase:
+    return json_response(await run_sync(_detail)(session_id, caller_owner(request)))
+
+
+def _cancel(session_id: str, owner: str) -> dict[str, object]:
+    session_get(session_id=session_id, owner=owner)
+    return session_summary(session_cancel(session_id=session_id, owner=owner))
+
+
+@api_view("POST")
+async def session_cancel_view(request: HttpRequest, session_id: str) -> HttpResponseBase:
+    return json_response(await run_sync(_cancel)(session_id, caller_owner(request)))
+
+
+@api_view("GET")
+async def session_events(request: HttpRequest, session_id: str) -> HttpResponseBase:
+    """SSE of the session's events with ``id: seq``. Resumes after ``Last-Event-ID`` or
+    ``?after=``; ends once the session has no active run (or follows with ``?follow=1``)."""
+    session = await run_sync(session_get)(session_id=session_id, owner=caller_owner(request))
+    header = request.headers.get("Last-Event-ID", "")
+    if header and not header.isdigit():
+        raise InvalidInput("Last-Event-ID must be an event seq", param="Last-Event-ID")
+    after = int(header) if header else _int_param(request, "after", 0)
+    keep_following = request.GET.get("follow") in ("1", "true")
+    response = StreamingHttpResponse(
+        _event_stream(session, after, keep_following), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+async def _event_stream(session: Session, after: int, keep_following: bool) -> AsyncIterator[bytes]:
+    async for event in follow_events(session.pk, after=after, heartbeat=KEEPALIVE_SECONDS):
+        if event is None:
+            yield b": keep-alive\n\n"
+        else:
+            yield sse(
+                {"seq": event.seq, "type": event.type, "step": event.step,
+                 "run_id": event.run_id, "payload": event.payload},
+                event_id=event.seq,
+                event=event.type,
+            )
+            after = event.seq
+        if keep_following:
+            continue
+        current = await run_sync(session_get)(session_id=session.pk)
+        if current.last_seq <= after and not await run_sync(session_has_active_run)(
+            session_id=session.pk
+        ):
+            return
+
+
+def _artifact(session_id: str, artifact_id: str, owner: str) -> tuple[str, str, str]:
+    artifact = artifact_get(
+        session=session_get(session_id=session_id, owner=owner), artifact_id=artifact_id
+    )
+    return artifact.name, artifact.content_type, artifact.content
+
+
+@api_view("GET")
+async def session_artifact(request: HttpRequest, session_id: str, artifact_id: str) -> HttpResponseBase:
+    name, content_type, content = await run_sync(_artifact)(
+        session_id, artifact_id, caller_owner(request)
+    )
+    response = HttpResponse(content, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

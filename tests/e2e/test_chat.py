@@ -1,0 +1,180 @@
+"""A user's view of the all-in-one server: the official openai client against `serve`."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+
+from agents.models import Session, SessionEvent, ToolExecution
+from tests.e2e.conftest import client_for
+from tests.fakes.fake_llm import Reply
+from tests.fakes.sgr import (
+    clarify_args,
+    final_args,
+    hybrid_replies,
+    plan_args,
+    sgr_replies,
+    tool_calling_replies,
+)
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+
+@pytest.fixture(scope="module")
+def server(stack) -> str:
+    return stack.gateway()
+
+
+def _stream(base_url: str, model: str, content: str, **extra):
+    stream = client_for(base_url).chat.completions.create(
+        model=model, stream=True, messages=[{"role": "user", "content": content}], **extra
+    )
+    return list(stream)
+
+
+def test_models_lists_the_builtin_templates(server):
+    names = {m.id for m in client_for(server).models.list()}
+    assert {"sgr_agent", "sgr_tool_calling_agent", "tool_calling_agent"} <= names
+
+
+@pytest.mark.parametrize(
+    ("model", "replies"),
+    [
+        ("sgr_agent", sgr_replies),
+        ("tool_calling_agent", tool_calling_replies),
+        ("sgr_tool_calling_agent", hybrid_replies),
+    ],
+)
+def test_streamed_run_reaches_the_final_answer(server, fake_llm, model, replies):
+    fake_llm.script(*replies(("generate_plan", plan_args()), ("final_answer", final_args("42."))))
+    chunks = _stream(server, model, "What is six times seven?")
+
+    content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert content == "42."
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    thinking = "".join(
+        (c.choices[0].delta.model_extra or {}).get("reasoning_content") or "" for c in chunks
+    )
+    assert "generate_plan" in thinking
+    session = Session.objects.get(pk=chunks[0].model_extra["session_id"])
+    assert session.state == "completed" and session.result == "42."
+    seqs = list(session.events.values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert ToolExecution.objects.filter(session=session, tool_name="generate_plan").count() == 1
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+
+
+def test_the_upstream_sees_the_schema_and_only_offered_tools(server, fake_llm):
+    fake_llm.script(*sgr_replies(("final_answer", final_args("ok"))))
+    _stream(server, "sgr_agent", "hi")
+    request = fake_llm.requests[0]
+    schema = request["response_format"]["json_schema"]["schema"]
+    offered = {v["properties"]["tool_name_discriminator"]["enum"][0] for v in schema["properties"]["function"]["anyOf"]}
+    # web search is not configured here, so it is never offered
+    assert "final_answer" in offered and "web_search" not in offered
+    assert request["messages"][0]["role"] == "system"
+
+
+def test_non_streamed_completion(server, fake_llm):
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Paris."))))
+    raw = client_for(server).chat.completions.with_raw_response.create(
+        model="sgr_agent", messages=[{"role": "user", "content": "Capital of France?"}]
+    )
+    completion = raw.parse()
+    assert completion.choices[0].message.content == "Paris."
+    assert completion.choices[0].finish_reason == "stop"
+    assert raw.headers["X-Session-Id"] == completion.model_extra["session_id"]
+    detail = httpx.get(f"{server}/v1/sessions/{raw.headers['X-Session-Id']}").json()
+    assert detail["state"] == "completed" and detail["result"] == "Paris."
+
+
+def test_clarification_round_trip(server, fake_llm):
+    fake_llm.script(*sgr_replies(("clarification", clarify_args("Which city do you mean?"))))
+    chunks = _stream(server, "sgr_agent", "What's the weather there?")
+    session_id = chunks[0].model_extra["session_id"]
+    assert "Which city do you mean?" in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert Session.objects.get(pk=session_id).state == "waiting_for_clarification"
+
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Sunny in Oslo."))))
+    chunks = _stream(server, session_id, "Oslo")
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Sunny in Oslo."
+    session = Session.objects.get(pk=session_id)
+    assert session.state == "completed"
+    # the answer reached the model as a user message after the clarification
+    last_request = fake_llm.requests[-1]["messages"]
+    assert any(m["role"] == "user" and "Oslo" in (m["content"] or "") for m in last_request)
+    assert session.events.filter(type=SessionEvent.Type.CLARIFICATION).count() == 1
+
+
+def test_unknown_model_is_404(server):
+    with pytest.raises(openai.NotFoundError) as error:
+        _stream(server, "no_such_agent", "hi")
+    assert error.value.body["code"] == "model_not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "param"),
+    [
+        (b"{not json", 400, None),
+        (b'{"model": "sgr_agent"}', 400, "messages"),
+        (b'{"model": "sgr_agent", "messages": []}', 400, "messages"),
+        (b'{"model": "sgr_agent", "messages": [{"role": "wizard", "content": "x"}]}', 400, "messages[0].role"),
+        (b'{"model": "sgr_agent", "messages": [{"role": "assistant", "content": "x"}]}', 400, "messages"),
+        (b'{"messages": [{"role": "user", "content": "x"}]}', 400, "model"),
+        (b"[1, 2]", 400, None),
+    ],
+)
+def test_malformed_bodies_get_openai_errors_and_write_nothing(server, body, status, param):
+    before = Session.objects.count()
+    response = httpx.post(f"{server}/v1/chat/completions", content=body,
+                          headers={"Content-Type": "application/json"})
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["message"] and error["type"] == "invalid_request_error" and error["param"] == param
+    assert Session.objects.count() == before
+
+
+def test_oversize_body_is_413(server):
+    body = b'{"model": "sgr_agent", "messages": [{"role": "user", "content": "' + b"x" * 1_100_000 + b'"}]}'
+    response = httpx.post(f"{server}/v1/chat/completions", content=body)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+
+
+def test_upstream_500_is_retried_then_fails_cleanly(server, fake_llm):
+    fake_llm.script(*[Reply.error(500, "upstream exploded")] * 3)
+    with pytest.raises(openai.APIError) as error:
+        _stream(server, "sgr_agent", "hi")
+    assert "upstream" in str(error.value).lower()
+    assert len(fake_llm.requests) == 3
+    session = Session.objects.latest("created_at")
+    assert session.state == "failed" and "3 attempts" in session.error
+
+    fake_llm.script(*[Reply.error(500)] * 3)
+    with pytest.raises(openai.APIStatusError) as error:
+        client_for(server).chat.completions.create(
+            model="sgr_agent", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert error.value.status_code == 502
+
+
+def test_invalid_structured_output_is_reasked_then_fails(server, fake_llm):
+    fake_llm.script(*[Reply.text("not json at all")] * 3)
+    with pytest.raises(openai.APIError):
+        _stream(server, "sgr_agent", "hi")
+    assert len(fake_llm.requests) == 3
+    assert "re-ask" in fake_llm.requests[-1]["messages"][-1]["content"] or \
+        fake_llm.requests[-1]["messages"][-1]["role"] == "user"
+    assert Session.objects.latest("created_at").state == "failed"
+
+
+def test_no_upstream_configured_answers_503(stack):
+    base = stack.gateway(OPENAI_BASE_URL="")
+    before = Session.objects.count()
+    with pytest.raises(openai.APIStatusError) as error:
+        _stream(base, "sgr_agent", "hi")
+    assert error.value.status_code == 503
+    assert "OPENAI_BASE_URL" in error.value.body["message"]
+    assert Session.objects.count() == before
