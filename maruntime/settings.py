@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 
@@ -84,6 +85,8 @@ ASGI_APPLICATION = "maruntime.asgi.application"
 
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
+    # A Unix socket folder may be given percent-encoded: postgres://user@%2Frun%2Fpg/db
+    DATABASES["default"]["HOST"] = unquote(str(DATABASES["default"].get("HOST", "")))
 else:
     warnings.filterwarnings("ignore", module="platformdirs")
     from maruntime.embedded_db import embedded_database_settings
@@ -126,6 +129,9 @@ LLM_MAX_SCHEMA_REASKS = env.int("LLM_MAX_SCHEMA_REASKS", default=2)
 # Tavily-compatible search API for web_search / extract_page_content.
 TAVILY_BASE_URL = env.str("TAVILY_BASE_URL", default="https://api.tavily.com")
 TAVILY_API_KEY = env.str("TAVILY_API_KEY", default="")
+
+# HTTP-bound tools may call private/loopback hosts only when listed here.
+HTTP_TOOL_ALLOWED_HOSTS = env.list("HTTP_TOOL_ALLOWED_HOSTS", default=[])
 
 # Runtime pool.
 POOL_CONCURRENCY = env.int("POOL_CONCURRENCY", default=16)
