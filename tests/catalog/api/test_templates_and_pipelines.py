@@ -165,3 +165,15 @@ def test_pipeline_step_shapes_are_checked(api):
     assert api.post(url, {"steps": []}, format="json").status_code == 400
     response = api.post(url, {"steps": [{"version": "x"}]}, format="json")
     assert response.status_code == 400 and "steps" in response.json()
+
+
+def test_delete_template_with_sessions_is_a_conflict_not_a_500(api):
+    from agents.models import Session
+
+    _, version = make_template("researcher")
+    Session.objects.create(template_version=version, task="t")
+    api.post("/api/admin/templates/researcher/versions/1/deactivate/")
+    response = api.delete("/api/admin/templates/researcher/")
+    assert response.status_code == 409
+    assert "Still referenced" in response.json()["non_field_errors"][0]
+    assert AgentTemplate.objects.filter(name="researcher").exists()
