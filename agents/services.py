@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -30,6 +31,10 @@ from catalog.models import AgentTemplateVersion, PipelineVersion
 
 class LeaseLost(Exception):
     """The run's lease belongs to someone else now; the caller must stop working on it."""
+
+
+class RunCancelled(Exception):
+    """A cancel was requested for the run; the step being written is dropped."""
 
 
 @dataclass
@@ -174,25 +179,41 @@ def _absorb_message(session: Session, message: str) -> None:
 
 def run_claim(*, worker: str, limit: int, lease_seconds: float) -> list[int]:
     """Claim up to ``limit`` queued runs or runs whose lease expired (a dead worker's),
-    oldest first, with ``SKIP LOCKED`` so workers never wait on each other."""
+    oldest first, with ``SKIP LOCKED`` so workers never wait on each other. A claimed run
+    past ``POOL_MAX_ATTEMPTS`` fails instead of running again; an expired run whose cancel
+    was requested is closed instead of resumed."""
     if limit <= 0:
         return []
     now = timezone.now()
+    expired = Q(state=Run.State.RUNNING, lease_expires_at__lt=now)
     with transaction.atomic():
-        ids = list(
+        claimed = list(
             Run.objects.select_for_update(skip_locked=True)
-            .filter(Q(state=Run.State.QUEUED) | Q(state=Run.State.RUNNING, lease_expires_at__lt=now))
+            .filter(Q(state=Run.State.QUEUED) | expired)
             .order_by("created_at")
-            .values_list("id", flat=True)[:limit]
+            .values_list("id", "attempt", "cancel_requested")[:limit]
         )
-        if ids:
-            Run.objects.filter(id__in=ids).update(
+        if claimed:
+            Run.objects.filter(id__in=[run_id for run_id, _, _ in claimed]).update(
                 state=Run.State.RUNNING,
                 lease_owner=worker,
                 lease_expires_at=now + datetime.timedelta(seconds=lease_seconds),
                 attempt=F("attempt") + 1,
                 started_at=now,
             )
+    ids = []
+    for run_id, attempt, cancel_requested in claimed:
+        if cancel_requested:
+            run_finish_cancelled(run_id=run_id, worker=worker)
+        elif attempt >= settings.POOL_MAX_ATTEMPTS:
+            run_fail(
+                run_id=run_id,
+                worker=worker,
+                code="run_attempts_exhausted",
+                message=f"the run was started {attempt} times without finishing; giving up",
+            )
+        else:
+            ids.append(run_id)
     return ids
 
 
@@ -217,16 +238,27 @@ def queued_run_count() -> int:
     return Run.objects.filter(state=Run.State.QUEUED).count()
 
 
-def _locked_owned_run(run_id: int, worker: str) -> Run:
-    run = Run.objects.select_for_update().select_related("session").get(pk=run_id)
+def _locked_owned_run(run_id: int, worker: str, *, fence_cancel: bool = False) -> Run:
+    """The run and its session, row-locked in the order every writer uses (session, then
+    run), while ``worker`` holds the lease; ``RunCancelled`` once a cancel was requested
+    (with ``fence_cancel``), so a step in flight cannot overwrite the cancelled state."""
+    session_id = Run.objects.filter(pk=run_id).values_list("session_id", flat=True).first()
+    if session_id is None:
+        raise LeaseLost(f"run {run_id} no longer exists")
+    session = Session.objects.select_for_update().get(pk=session_id)
+    run = Run.objects.select_for_update().get(pk=run_id)
+    run.session = session
     if run.lease_owner != worker or run.state != Run.State.RUNNING:
         raise LeaseLost(f"run {run_id} is no longer leased by {worker}")
+    if fence_cancel and run.cancel_requested:
+        raise RunCancelled(f"run {run_id} was cancelled")
     return run
 
 
 @transaction.atomic
-def run_release(*, run_id: int, worker: str) -> None:
-    """Give a run back to the queue (graceful stop); the next worker continues it."""
+def run_release(*, run_id: int, worker: str, crashed: bool = False) -> None:
+    """Give a run back to the queue; the next worker continues it. A graceful hand-over
+    (stop) does not count as an attempt; a crash does (``POOL_MAX_ATTEMPTS``)."""
     try:
         run = _locked_owned_run(run_id, worker)
     except LeaseLost:
@@ -234,8 +266,35 @@ def run_release(*, run_id: int, worker: str) -> None:
     run.state = Run.State.QUEUED
     run.lease_owner = ""
     run.lease_expires_at = None
-    run.save(update_fields=["state", "lease_owner", "lease_expires_at"])
+    if not crashed:
+        run.attempt = max(0, run.attempt - 1)
+    run.save(update_fields=["state", "lease_owner", "lease_expires_at", "attempt"])
     transaction.on_commit(notify_pool)
+
+
+@transaction.atomic
+def run_fail(*, run_id: int, worker: str, code: str, message: str) -> None:
+    """End a leased run as failed: an error event, the session failed, pending messages
+    promoted. Holds the session and run row locks."""
+    try:
+        run = _locked_owned_run(run_id, worker)
+    except LeaseLost:
+        return
+    session = run.session
+    session.state = Session.State.FAILED
+    session.error = message
+    context = session.context
+    context["pending_call"] = None
+    session.save(update_fields=["state", "error", "context", "updated_at"])
+    _append_events(
+        session,
+        run,
+        [
+            NewEvent(SessionEvent.Type.ERROR, {"code": code, "message": message}),
+            NewEvent(SessionEvent.Type.STATE, {"state": Session.State.FAILED}),
+        ],
+    )
+    _finish_run(run, outcome=Session.State.FAILED, error=message)
 
 
 @dataclass
@@ -256,8 +315,8 @@ class StepRecord:
 def step_record(*, run_id: int, worker: str, record: StepRecord) -> Session:
     """Persist one step in one transaction, only while holding the lease. When
     ``finish_outcome`` is set the run finishes and the next pending run is promoted."""
-    run = _locked_owned_run(run_id, worker)
-    session = Session.objects.select_for_update().get(pk=run.session_id)
+    run = _locked_owned_run(run_id, worker, fence_cancel=True)
+    session = run.session
     session.context = record.context
     fields = ["context", "updated_at"]
     for name in ("result", "error", "template_version_id", "pipeline_step"):
@@ -317,7 +376,8 @@ def session_cancel(*, session_id: uuid.UUID | str, owner: str = "") -> Session:
         return session
     events = []
     for run in runs:
-        if run.state == Run.State.RUNNING:
+        lease_alive = run.lease_expires_at is not None and run.lease_expires_at > timezone.now()
+        if run.state == Run.State.RUNNING and lease_alive:
             if not run.cancel_requested:
                 run.cancel_requested = True
                 run.save(update_fields=["cancel_requested"])
@@ -449,3 +509,45 @@ def chat_turn(*, model: str, task: str, owner: str = "", on_busy: str | None = N
     )
     policy = ExecutionPolicy.model_validate(first.execution_policy)
     return Turn(session, run, model, 0, policy.stream_format, resumed=False)
+
+
+# --- delegation (agent-as-tool) --------------------------------------------------------------
+
+
+def child_session_open(
+    *, parent_id: uuid.UUID, delegation_key: str, template: str, task: str
+) -> tuple[Session, Run | None]:
+    """The child session for one delegated call: found again by its key on a retried call
+    (then with no new run), else started now with a queued run."""
+    from catalog.selectors import model_resolve
+
+    existing = Session.objects.filter(
+        parent_id=parent_id, context__delegation_key=delegation_key
+    ).first()
+    if existing is not None:
+        return existing, existing.runs.filter(state__in=Run.ACTIVE_STATES).first()
+    parent = Session.objects.get(pk=parent_id)
+    resolved = model_resolve(template)
+    if resolved.template_version is None:
+        raise SessionNotFound(f"agent tool names no agent template {template!r}")
+    with transaction.atomic():
+        session, run = session_start(
+            template_version=resolved.template_version, task=task, owner=parent.owner, parent=parent
+        )
+        session.context["delegation_key"] = delegation_key
+        Session.objects.filter(pk=session.pk).update(context=session.context)
+    return session, run
+
+
+def run_claim_one(*, run_id: int, worker: str, lease_seconds: float) -> bool:
+    """Claim this queued run (a delegated child the parent's worker runs inline)."""
+    now = timezone.now()
+    return bool(
+        Run.objects.filter(pk=run_id, state=Run.State.QUEUED).update(
+            state=Run.State.RUNNING,
+            lease_owner=worker,
+            lease_expires_at=now + datetime.timedelta(seconds=lease_seconds),
+            attempt=F("attempt") + 1,
+            started_at=now,
+        )
+    )

@@ -267,3 +267,57 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
         [],
     ),
 ]
+
+
+def agent_tool(template: dict[str, Any]) -> dict[str, Any]:
+    """The ``agent.<name>`` tool through which other agents delegate to ``template``."""
+    return {
+        "name": f"agent.{template['name']}",
+        "type": "meta",
+        "tags": ["agent", *template["tags"]],
+        "aliases": [],
+        "description": f"Delegate a task to the {template['name']} agent. "
+        f"{template['capabilities']}",
+        "input_schema": _object(
+            {
+                "reasoning": _REASONING,
+                "task": {"type": "string", "description": "The task, self-contained."},
+            }
+        ),
+        "binding": {"template": template["name"]},
+    }
+
+
+ROUTER_TEMPLATE: dict[str, Any] = {
+    "name": "router",
+    "description": "Routes each request to the best-matching agent and relays its answer.",
+    "flavour": "sgr",
+    "system_prompt": """\
+You route requests to specialised agents. Today is {current_date}.
+
+Pick the agent whose description fits the request best and delegate the whole task to it
+with a clear, self-contained task text. When its answer arrives, relay it with the final
+answer tool. If no agent fits, answer directly with the final answer tool.
+
+Tools offered in this step:
+{available_tools}
+""",
+    "initial_user_prompt": INITIAL_USER_PROMPT,
+    "execution_policy": {"max_iterations": 4, "max_clarifications": 0, "max_searches": 0},
+    "tool_policy": {
+        "required": ["final_answer"],
+        "allowed_types": ["meta"],
+        "selection": "retrieval_per_step",
+        "retrieval_k": 3,
+        "max_tools_in_prompt": 4,
+    },
+    "rules": [
+        {
+            "name": "after delegating, relay the answer",
+            "when": {"iteration_gte": 1},
+            "keep_only": ["final_answer"],
+        }
+    ],
+    "capabilities": "Chooses among the available agents and delegates to the best match.",
+    "tags": ["router"],
+}

@@ -396,7 +396,7 @@ class SeedSummary:
 def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
     """Write the built-in tools and templates (idempotent). Without a search API key the
     search tools are stored unbound, with the reason, and so never offered."""
-    from catalog.builtin import BUILTIN_TEMPLATES, BUILTIN_TOOLS
+    from catalog.builtin import BUILTIN_TEMPLATES, BUILTIN_TOOLS, ROUTER_TEMPLATE, agent_tool
 
     summary = SeedSummary()
     for spec in BUILTIN_TOOLS:
@@ -426,8 +426,23 @@ def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
         if reason:
             summary.not_offered[spec["name"]] = reason
     for spec in BUILTIN_TEMPLATES:
-        template = template_upsert(name=spec["name"], description=spec["description"])
-        fields = {k: v for k, v in spec.items() if k not in ("name", "description")}
-        template_version, created = template_version_create(template=template, **fields)
-        (summary.created if created else summary.unchanged).append(str(template_version))
+        _seed_template(spec, summary)
+    for spec in map(agent_tool, BUILTIN_TEMPLATES):
+        tool = tool_upsert(name=spec["name"], type=spec["type"], tags=[*spec["tags"], "builtin"])
+        version, created = tool_version_create(
+            tool=tool,
+            description=spec["description"],
+            input_schema=spec["input_schema"],
+            binding_kind=ToolVersion.BindingKind.AGENT,
+            binding=spec["binding"],
+        )
+        (summary.created if created else summary.unchanged).append(str(version))
+    _seed_template(ROUTER_TEMPLATE, summary)
     return summary
+
+
+def _seed_template(spec: dict[str, Any], summary: SeedSummary) -> None:
+    template = template_upsert(name=spec["name"], description=spec["description"])
+    fields = {k: v for k, v in spec.items() if k not in ("name", "description")}
+    version, created = template_version_create(template=template, **fields)
+    (summary.created if created else summary.unchanged).append(str(version))

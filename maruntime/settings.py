@@ -130,6 +130,9 @@ LLM_MAX_SCHEMA_REASKS = env.int("LLM_MAX_SCHEMA_REASKS", default=2)
 TAVILY_BASE_URL = env.str("TAVILY_BASE_URL", default="https://api.tavily.com")
 TAVILY_API_KEY = env.str("TAVILY_API_KEY", default="")
 
+# How deep agent-as-tool delegation may nest (a child of a child ...).
+DELEGATION_MAX_DEPTH = env.int("DELEGATION_MAX_DEPTH", default=2)
+
 # HTTP-bound tools may call private/loopback hosts only when listed here.
 HTTP_TOOL_ALLOWED_HOSTS = env.list("HTTP_TOOL_ALLOWED_HOSTS", default=[])
 
@@ -137,6 +140,11 @@ HTTP_TOOL_ALLOWED_HOSTS = env.list("HTTP_TOOL_ALLOWED_HOSTS", default=[])
 POOL_CONCURRENCY = env.int("POOL_CONCURRENCY", default=16)
 POOL_LEASE_SECONDS = env.float("POOL_LEASE_SECONDS", default=10.0)
 POOL_POLL_SECONDS = env.float("POOL_POLL_SECONDS", default=1.0)
+# A run claimed this many times without finishing (its worker kept crashing) fails.
+POOL_MAX_ATTEMPTS = env.int("POOL_MAX_ATTEMPTS", default=5)
+# Deployments (and parallel test runs) sharing one Redis keep apart by prefix.
+if REDIS_URL:
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
 
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES

@@ -26,7 +26,7 @@ from agents.engine.rules import apply_rules
 from agents.engine.selection import select_tools
 from agents.models import Run, Session, SessionEvent
 from agents.services import NewEvent, StepRecord
-from agents.tools.base import ToolContext, ToolOutcome
+from agents.tools.base import ToolContext, ToolOutcome, WorkerRuntime
 from agents.tools.executor import execute_tool
 from maruntime.errors import DomainError
 from maruntime.asyncdb import run_sync
@@ -42,8 +42,7 @@ class RunScope:
     run_id: int
     worker: str
     session: Session
-    # Set by the pool on graceful stop: finish the current step, then hand the run back.
-    stopping: asyncio.Event
+    runtime: WorkerRuntime
 
 
 def _load(run_id: int) -> Session:
@@ -72,7 +71,15 @@ async def execute_run(
     """Drive the run until it finishes, pauses for clarification or is handed back.
     Returns the outcome. Raises ``LeaseLost`` if another worker took the run over."""
     session = await run_sync(_load)(run_id)
-    scope = RunScope(run_id=run_id, worker=worker, session=session, stopping=stopping)
+    scope = RunScope(
+        run_id=run_id,
+        worker=worker,
+        session=session,
+        runtime=WorkerRuntime(worker=worker, stopping=stopping, definitions=definitions),
+    )
+    if session.state == Session.State.CANCELLED:
+        await run_sync(services.run_finish_cancelled)(run_id=run_id, worker=worker)
+        return Session.State.CANCELLED
     token = bind_log_context(session_id=session.pk, run_id=run_id)
     started = time.monotonic()
     refresh = True
@@ -196,7 +203,8 @@ async def _act(scope: RunScope, definition: AgentDefinition, context: dict[str, 
     call = context["pending_call"]
     step = int(call["step"])
     session = scope.session
-    key = f"{session.pk}:{step}:{call['call_id']}"
+    # Unique per call for the session's whole life (pipeline steps restart the count).
+    key = f"{session.pk}:{session.pipeline_step}:{step}:{call['call_id']}"
     stored = await run_sync(services.tool_execution_outcome)(idempotency_key=key)
     if stored is not None:
         outcome = ToolOutcome.from_json(stored)
@@ -224,6 +232,7 @@ async def _run_tool(
         depth=session.depth,
         owner=session.owner,
         state=session.context,
+        runtime=scope.runtime,
     )
     started = time.perf_counter()
     token = bind_log_context(tool=call["tool"])

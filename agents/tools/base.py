@@ -7,12 +7,22 @@ resumed run replays a completed call's effects without executing it again.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Ending = Literal["continue", "clarification", "final"]
+
+
+@dataclass(frozen=True)
+class WorkerRuntime:
+    """What a tool that runs another agent inline needs from the worker running it."""
+
+    worker: str
+    stopping: asyncio.Event
+    definitions: Any  # agents.engine.loop.DefinitionCache
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,7 @@ class ToolContext:
     owner: str
     # A read-only view of the session context (plan, sources, counters).
     state: dict[str, Any]
+    runtime: WorkerRuntime | None = None
 
 
 @dataclass

@@ -1,0 +1,101 @@
+"""Agent-as-tool: an ``agent``-bound tool runs another template as a child session.
+
+The parent's worker claims the child's run and executes it inline (no free pool slot is
+needed, so nested delegation cannot starve the pool), renewing the child's lease while it
+runs. A retried delegation finds its child by the call's key instead of starting another;
+if the child is running elsewhere (its first worker died), the parent waits for it. Depth
+is bounded by ``DELEGATION_MAX_DEPTH``; cancelling the parent cancels the child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from django.conf import settings
+
+from agents import services
+from agents.models import Session
+from agents.tools.base import ToolContext, ToolOutcome
+from maruntime.asyncdb import run_sync
+
+SETTLE_POLL_SECONDS = 0.2
+
+
+class DelegationRefused(Exception):
+    pass
+
+
+async def delegate(template: str, arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    from agents.engine.loop import execute_run
+
+    if context.depth + 1 > settings.DELEGATION_MAX_DEPTH:
+        raise DelegationRefused(
+            f"delegation depth limit ({settings.DELEGATION_MAX_DEPTH}) reached; answer directly"
+        )
+    task = str(arguments.get("task") or arguments.get("query") or "").strip()
+    if not task:
+        raise DelegationRefused("give the agent a 'task'")
+    child, run = await run_sync(services.child_session_open)(
+        parent_id=context.session_id,
+        delegation_key=f"{context.session_id}:{context.step}",
+        template=template,
+        task=task,
+    )
+    if run is not None and context.runtime is not None:
+        claimed = await run_sync(services.run_claim_one)(
+            run_id=run.pk, worker=context.runtime.worker, lease_seconds=settings.POOL_LEASE_SECONDS
+        )
+        if claimed:
+            keeper = asyncio.create_task(_keep_lease(run.pk, context.runtime.worker))
+            try:
+                await execute_run(
+                    run_id=run.pk,
+                    worker=context.runtime.worker,
+                    stopping=context.runtime.stopping,
+                    definitions=context.runtime.definitions,
+                )
+            except asyncio.CancelledError:
+                await run_sync(services.run_finish_cancelled)(
+                    run_id=run.pk, worker=context.runtime.worker
+                )
+                raise
+            finally:
+                keeper.cancel()
+    settled = await _settled(child.pk)
+    return _outcome(template, settled)
+
+
+async def _keep_lease(run_id: int, worker: str) -> None:
+    while True:
+        await asyncio.sleep(settings.POOL_LEASE_SECONDS / 3)
+        await run_sync(services.run_renew_leases)(
+            worker=worker, run_ids=[run_id], lease_seconds=settings.POOL_LEASE_SECONDS
+        )
+
+
+def _child_state(session_id: Any) -> Session:
+    return Session.objects.get(pk=session_id)
+
+
+async def _settled(session_id: Any) -> Session:
+    """Wait until the child has no run in progress (it ran here or on another worker)."""
+    while True:
+        child = await run_sync(_child_state)(session_id)
+        if child.state not in (Session.State.INITED, Session.State.RUNNING):
+            return child
+        await asyncio.sleep(SETTLE_POLL_SECONDS)
+
+
+def _outcome(template: str, child: Session) -> ToolOutcome:
+    payload = {"child_session_id": str(child.pk), "template": template, "child_state": child.state}
+    if child.state == Session.State.COMPLETED:
+        content = f"Agent {template} answered:\n{child.result}"
+    elif child.state == Session.State.WAITING_FOR_CLARIFICATION:
+        content = (
+            f"Agent {template} needs clarification before it can answer; ask the user "
+            "yourself or answer with what you know."
+        )
+    else:
+        content = f"Agent {template} did not finish ({child.state}): {child.error}"
+    return ToolOutcome(content=content, payload=payload)

@@ -1,0 +1,147 @@
+"""Pipelines, per-step retrieval and delegation, end to end through the gateway."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+import pytest
+
+from agents.models import Session, SessionEvent
+from catalog import services
+from tests.e2e.conftest import client_for
+from tests.fakes.fake_llm import Reply
+from tests.fakes.sgr import final_args, sgr_replies, step
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+
+@pytest.fixture(scope="module")
+def server(stack) -> str:
+    return stack.gateway()
+
+
+def _ask(server: str, model: str, content: str):
+    return client_for(server).chat.completions.create(
+        model=model, messages=[{"role": "user", "content": content}]
+    )
+
+
+def _offered(request: dict[str, Any]) -> list[str]:
+    schema = request["response_format"]["json_schema"]["schema"]
+    return [v["properties"]["tool_name_discriminator"]["enum"][0] for v in schema["properties"]["function"]["anyOf"]]
+
+
+def test_pipeline_runs_each_step_with_the_previous_answer_as_task(server, fake_llm):
+    pipeline = services.pipeline_upsert(name="draft_then_review")
+    services.pipeline_version_create(
+        pipeline=pipeline, steps=[{"template": "sgr_agent"}, {"template": "tool_calling_agent"}]
+    )
+    fake_llm.script(
+        *sgr_replies(("final_answer", final_args("A first draft."))),
+        Reply.tool_call("final_answer", final_args("A reviewed draft.")),
+    )
+    assert "draft_then_review" in {m.id for m in client_for(server).models.list()}
+
+    completion = _ask(server, "draft_then_review", "Write about SGR.")
+
+    assert completion.choices[0].message.content == "A reviewed draft."
+    second_request = fake_llm.requests[1]
+    assert "A first draft." in second_request["messages"][-1]["content"]
+    session = Session.objects.get(pk=completion.model_extra["session_id"])
+    assert session.state == "completed" and session.pipeline_step == 1
+    assert session.template_version.template.name == "tool_calling_agent"
+    types = list(session.events.values_list("type", flat=True))
+    assert types.count("pipeline_step") == 1 and types.count("final_answer") == 1
+
+
+def test_retrieval_per_step_sends_only_the_selected_tools(server, fake_llm):
+    tools = {
+        "weather_forecast": "Get the weather forecast for a city: temperature, rain and wind.",
+        "currency_convert": "Convert an amount of money between currencies at today's rate.",
+        "stock_quote": "Look up the latest stock market price of a listed company.",
+    }
+    for name, description in tools.items():
+        tool = services.tool_upsert(name=name)
+        services.tool_version_create(
+            tool=tool,
+            description=description,
+            input_schema={"type": "object", "properties": {"q": {"type": "string"}}},
+            binding_kind="http",
+            binding={"url": "https://tools.example.com/" + name},
+        )
+    template = services.template_upsert(name="picky")
+    services.template_version_create(
+        template=template,
+        flavour="sgr",
+        system_prompt="Be useful. Tools:\n{available_tools}",
+        tool_policy={
+            "tools": [*tools, "final_answer"],
+            "required": ["final_answer"],
+            "selection": "retrieval_per_step",
+            "retrieval_k": 1,
+        },
+    )
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Rain tomorrow."))))
+
+    _ask(server, "picky", "Will it rain in Berlin tomorrow?")
+
+    request = fake_llm.requests[0]
+    assert sorted(_offered(request)) == ["final_answer", "weather_forecast"]
+    assert "currency_convert" not in request["messages"][0]["content"]
+    selection = SessionEvent.objects.get(type="tool_selection")
+    assert selection.payload["offered"] == ["final_answer", "weather_forecast"]
+    assert selection.payload["reasons"]["weather_forecast"].startswith("retrieved:")
+    assert "not among the best matches" in selection.payload["excluded"]["stock_quote"]
+
+
+def test_router_delegates_to_an_agent_and_relays_its_answer(server, fake_llm):
+    def responder(request: dict[str, Any]) -> Reply:
+        system = request["messages"][0]["content"]
+        offered = _offered(request)
+        if system.startswith("You route requests"):
+            agents = [name for name in offered if name.startswith("agent.")]
+            if agents:
+                return Reply.structured(step(agents[0], task="Explain SGR briefly."))
+            return Reply.structured(step("final_answer", **final_args("Relayed: SGR is structured.")))
+        return Reply.structured(step("final_answer", **final_args("SGR is structured.")))
+
+    fake_llm.responder = responder
+
+    completion = _ask(server, "router", "Research what schema-guided reasoning is")
+
+    assert completion.choices[0].message.content == "Relayed: SGR is structured."
+    parent = Session.objects.get(pk=completion.model_extra["session_id"])
+    child = Session.objects.get(parent=parent)
+    assert child.state == "completed" and child.result == "SGR is structured." and child.depth == 1
+    assert child.template_version.template.name.endswith("agent")
+    result = parent.events.get(type="tool_result", payload__tool__startswith="agent.")
+    assert result.payload["child_session_id"] == str(child.pk)
+    assert "Explain SGR briefly." in fake_llm.requests[1]["messages"][-1]["content"]
+
+
+def test_cancelling_the_parent_cancels_the_child(server, fake_llm):
+    def responder(request: dict[str, Any]) -> Reply:
+        if request["messages"][0]["content"].startswith("You route requests"):
+            agents = [n for n in _offered(request) if n.startswith("agent.")]
+            return Reply.structured(step(agents[0], task="Take your time."))
+        return Reply.hang()
+
+    fake_llm.responder = responder
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(
+            httpx.post,
+            f"{server}/v1/chat/completions",
+            json={"model": "router", "messages": [{"role": "user", "content": "Research what schema-guided reasoning is, slowly"}]},
+            timeout=30,
+        )
+        fake_llm.wait_for_requests(2, timeout=10)
+        parent = Session.objects.get(template_version__template__name="router")
+        assert httpx.post(f"{server}/v1/sessions/{parent.pk}/cancel").status_code == 200
+        assert answer.result().status_code == 409
+    child = Session.objects.get(parent=parent)
+    assert child.state == "cancelled"
+    parent.refresh_from_db()
+    assert parent.state == "cancelled"
