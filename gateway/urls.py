@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gateway.views import catalog, chat, ops, sessions
+from gateway.views import catalog, chat, ops, sessions, tools
 
 urlpatterns = [
     path("v1/chat/completions", chat.chat_completions),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("v1/sessions/<str:session_id>/events", sessions.session_events),
     path("v1/sessions/<str:session_id>/cancel", sessions.session_cancel_view),
     path("v1/sessions/<str:session_id>/artifacts/<str:artifact_id>", sessions.session_artifact),
+    path("v1/tools", tools.tools_list),
+    path("v1/tools/search", tools.tools_search),
+    path("v1/agents/search", tools.agents_search),
     path("healthz", ops.healthz),
     path("readyz", ops.readyz),
     path("metrics", ops.metrics),
