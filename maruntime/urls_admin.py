@@ -64,4 +64,5 @@ urlpatterns = [
     ),
     path("api/admin/", include("catalog.api.urls")),
     path("api/admin/", include("agents.api.urls")),
+    path("api/admin/", include("retrieval.api.urls")),
 ]
