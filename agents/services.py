@@ -107,8 +107,10 @@ def session_start(
     """Create the session with its first user message and a queued run, atomically."""
     context = new_context()
     context["messages"].append(
-        {"role": "user", "content": render_prompt(template_version.initial_user_prompt or "{task}",
-                                                  task=task)}
+        {
+            "role": "user",
+            "content": render_prompt(template_version.initial_user_prompt or "{task}", task=task),
+        }
     )
     session = Session.objects.create(
         template_version=template_version,
@@ -327,9 +329,7 @@ def step_record(*, run_id: int, worker: str, record: StepRecord) -> Session:
     if record.session_state is not None and record.session_state != session.state:
         session.state = record.session_state
         fields.append("state")
-        record.events.append(
-            NewEvent(SessionEvent.Type.STATE, {"state": record.session_state})
-        )
+        record.events.append(NewEvent(SessionEvent.Type.STATE, {"state": record.session_state}))
     session.save(update_fields=fields)
     if record.events:
         _append_events(session, run, record.events)
@@ -410,8 +410,9 @@ def run_finish_cancelled(*, run_id: int, worker: str) -> None:
     _finish_and_skip_promotion(run)
 
 
-def artifact_create(*, session_id: uuid.UUID | str, name: str, content: str,
-                    content_type: str = "text/markdown") -> Artifact:
+def artifact_create(
+    *, session_id: uuid.UUID | str, name: str, content: str, content_type: str = "text/markdown"
+) -> Artifact:
     return Artifact.objects.create(
         session_id=session_id, name=name, content=content, content_type=content_type
     )
@@ -431,7 +432,11 @@ def tool_execution_outcome(*, idempotency_key: str) -> dict[str, Any] | None:
 
 
 def tool_execution_begin(
-    *, idempotency_key: str, session_id: uuid.UUID, run_id: int, tool_name: str,
+    *,
+    idempotency_key: str,
+    session_id: uuid.UUID,
+    run_id: int,
+    tool_name: str,
     arguments: dict[str, Any],
 ) -> None:
     """Record that the call starts (a retry after a crash resets the same row)."""

@@ -29,9 +29,7 @@ async def serve_pool(pool: Pool) -> None:
     from maruntime.asgi import application
 
     _pools.append(pool)
-    listener = asyncio.create_task(
-        Worker(application, [POOL_CHANNEL], get_channel_layer()).arun()
-    )
+    listener = asyncio.create_task(Worker(application, [POOL_CHANNEL], get_channel_layer()).arun())
     try:
         await pool.serve()
     finally:

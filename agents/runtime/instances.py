@@ -5,6 +5,8 @@ per-session state between sessions. Their state is mirrored in ``AgentInstance``
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,13 +22,14 @@ class InstanceSlots:
         self.definitions = DefinitionCache()
         self._idle: dict[int, list[int]] = {}
 
-    def acquire(self, *, template_version_id: int, session_id: object) -> int:
+    def acquire(self, *, template_version_id: int, session_id: uuid.UUID) -> int:
         """An idle instance for this template version, or a new one; marks it busy."""
         idle = self._idle.setdefault(template_version_id, [])
         if idle:
             instance_id = idle.pop()
             AgentInstance.objects.filter(pk=instance_id).update(
-                state=AgentInstance.State.BUSY, current_session=session_id,
+                state=AgentInstance.State.BUSY,
+                current_session=session_id,
                 heartbeat_at=timezone.now(),
             )
             return instance_id

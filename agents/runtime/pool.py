@@ -9,11 +9,11 @@ or a dead worker never loses a run (an expired lease is claimable by anyone).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -22,22 +22,23 @@ from agents import services
 from agents.engine.loop import execute_run
 from agents.models import Run
 from agents.runtime.instances import InstanceSlots
-from agents.services import LeaseLost
+from agents.services import LeaseLost, RunCancelled
 from maruntime.asyncdb import run_sync
 from maruntime.observability import ACTIVE_RUNS, QUEUE_DEPTH
 
 logger = logging.getLogger(__name__)
 
 
-
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def _template_version_of(run_id: int) -> tuple[int, object]:
-    run = Run.objects.select_related("session").only(
-        "session__template_version_id", "session__id"
-    ).get(pk=run_id)
+def _template_version_of(run_id: int) -> tuple[int, uuid.UUID]:
+    run = (
+        Run.objects.select_related("session")
+        .only("session__template_version_id", "session__id")
+        .get(pk=run_id)
+    )
     return run.session.template_version_id, run.session.pk
 
 
@@ -67,10 +68,8 @@ class Pool:
             while not self.stopping.is_set():
                 await self._claim()
                 self._wakeup.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
-                except TimeoutError:
-                    pass
             if self._tasks:
                 await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         finally:
@@ -102,13 +101,15 @@ class Pool:
                 stopping=self.stopping,
                 definitions=self.slots.definitions,
             )
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, RunCancelled):
             await run_sync(services.run_finish_cancelled)(run_id=run_id, worker=self.worker_id)
         except LeaseLost:
             logger.warning("lost the lease on run %s; another worker continues it", run_id)
         except Exception:
             failed = True
-            logger.exception("run %s crashed in the worker; its lease will expire", run_id)
+            logger.exception("run %s crashed in the worker; handing it back", run_id)
+            # Counts as an attempt: a run that keeps crashing fails at POOL_MAX_ATTEMPTS.
+            await run_sync(services.run_release)(run_id=run_id, worker=self.worker_id, crashed=True)
         finally:
             ACTIVE_RUNS.dec()
             self._tasks.pop(run_id, None)

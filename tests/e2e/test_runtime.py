@@ -1,0 +1,614 @@
+"""The durable runtime pool across OS processes: two ``runpool`` workers and gateways
+(``serve --no-pool``) on Redis, the fake upstream slowed down so that kills, stops and
+cancels land mid-run. What a user and an operator would see: streams, SSE, rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from agents.models import AgentInstance, Artifact, Run, Session, SessionEvent, ToolExecution
+from catalog.models import AgentTemplateVersion
+from tests.e2e.conftest import Stack
+from tests.fakes.fake_llm import Reply
+from tests.fakes.sgr import final_args, plan_args, sgr_replies, step
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+REDIS_URL = os.environ.get("MARUNTIME_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+LEASE_SECONDS = 2.0
+POLL_SECONDS = 0.3
+
+
+def _redis_answers(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or 6379), 1
+        ) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> str:
+    if not _redis_answers(REDIS_URL):
+        message = f"Redis is not reachable at {REDIS_URL}"
+        if os.environ.get("MARUNTIME_REQUIRE_REDIS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_URL
+
+
+@dataclass
+class Cluster:
+    """Two gateways and two pool workers sharing one Redis prefix (this run's own)."""
+
+    stack: Stack
+    env: dict[str, str]
+    gateway: str = ""
+    other_gateway: str = ""
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        process = self.stack.worker(concurrency=8, **self.env)
+        log = self.stack.tmp / f"worker-{self.stack.processes.index(process)}.log"
+        deadline = time.monotonic() + 30
+        while "started" not in (log.read_text(errors="replace") if log.exists() else ""):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{self.stack.logs()}")
+            time.sleep(0.1)
+        self.workers.append(process)
+        return process
+
+    def ensure_workers(self, count: int = 2) -> None:
+        self.workers = [w for w in self.workers if w.poll() is None]
+        while len(self.workers) < count:
+            self.start_worker()
+
+    def worker_by_pid(self, pid: int) -> subprocess.Popen[bytes]:
+        return next(w for w in self.workers if w.pid == pid)
+
+
+@pytest.fixture(scope="module")
+def cluster(stack: Stack, redis_url: str) -> Cluster:
+    env = {
+        "REDIS_URL": redis_url,
+        "CHANNEL_LAYER_PREFIX": f"maruntime-test-{uuid.uuid4().hex[:10]}",
+        "POOL_LEASE_SECONDS": str(LEASE_SECONDS),
+        "POOL_POLL_SECONDS": str(POLL_SECONDS),
+    }
+    running = Cluster(stack, env)
+    running.gateway = stack.gateway(pool=False, **env)
+    running.other_gateway = stack.gateway(pool=False, **env)
+    return running
+
+
+@pytest.fixture
+def pool(cluster: Cluster) -> Cluster:
+    cluster.ensure_workers(2)
+    return cluster
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def chat_body(model: str, content: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "model": model,
+        "stream": True,
+        "messages": [{"role": "user", "content": content}],
+        **extra,
+    }
+
+
+def sse_blocks(lines: Iterator[str]) -> Iterator[dict[str, str]]:
+    """Server-sent events as dicts of their fields (``id``, ``event``, ``data``)."""
+    block: dict[str, str] = {}
+    for line in lines:
+        if not line:
+            if block:
+                yield block
+            block = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            block[name] = value.lstrip()
+    if block:
+        yield block
+
+
+@dataclass
+class ChatStream:
+    """A streamed chat completion read in a background thread."""
+
+    session_id: str = ""
+    chunks: list[dict[str, Any]] = field(default_factory=list)
+    done: bool = False
+    error: BaseException | None = None
+    started: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def content(self) -> str:
+        return "".join(
+            (c["choices"][0]["delta"].get("content") or "") for c in self.chunks if c.get("choices")
+        )
+
+    def wait(self, timeout: float = 30) -> ChatStream:
+        assert self.finished.wait(timeout), "the stream did not end"
+        return self
+
+
+def stream_chat(
+    base_url: str, body: dict[str, Any], *, read_chunks: int | None = None
+) -> ChatStream:
+    """Stream in a thread; with ``read_chunks`` hang up after that many chunks."""
+    result = ChatStream()
+
+    def read() -> None:
+        try:
+            with httpx.stream(
+                "POST", f"{base_url}/v1/chat/completions", json=body, timeout=60
+            ) as response:
+                result.session_id = response.headers.get("X-Session-Id", "")
+                result.started.set()
+                if response.status_code != 200:
+                    response.read()
+                    result.chunks.append({"status": response.status_code, **response.json()})
+                    return
+                for block in sse_blocks(response.iter_lines()):
+                    if block.get("data") == "[DONE]":
+                        result.done = True
+                        return
+                    result.chunks.append(json.loads(block["data"]))
+                    if read_chunks is not None and len(result.chunks) >= read_chunks:
+                        return
+        except BaseException as exc:  # surfaced by the test's assertions
+            result.error = exc
+        finally:
+            result.started.set()
+            result.finished.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert result.started.wait(30), "no response headers"
+    return result
+
+
+def read_events(
+    base_url: str,
+    session_id: str,
+    *,
+    headers: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """``GET /v1/sessions/{id}/events`` until it ends (or ``limit`` events), as dicts with
+    the SSE id next to the payload."""
+    events = []
+    with httpx.stream(
+        "GET",
+        f"{base_url}/v1/sessions/{session_id}/events",
+        headers=headers,
+        params=params,
+        timeout=60,
+    ) as response:
+        assert response.status_code == 200
+        for block in sse_blocks(response.iter_lines()):
+            data = json.loads(block["data"])
+            assert int(block["id"]) == data["seq"] and block["event"] == data["type"]
+            events.append(data)
+            if limit is not None and len(events) >= limit:
+                break
+    return events
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def session_finished(session_id: str) -> Session | None:
+    session = Session.objects.get(pk=session_id)
+    idle = not Run.objects.filter(
+        session=session, state__in=["pending", "queued", "running"]
+    ).exists()
+    return session if idle and session.state in Session.TERMINAL_STATES else None
+
+
+def assert_gap_free_log(session_id: str) -> list[SessionEvent]:
+    events = list(SessionEvent.objects.filter(session_id=session_id).order_by("seq"))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    # no step was recorded twice: one tool call and one tool result per step
+    for kind in ("tool_call", "tool_result"):
+        steps = [e.step for e in events if e.type == kind]
+        assert len(steps) == len(set(steps)), f"duplicate {kind} events: {steps}"
+    return events
+
+
+def running_owner_pid(session_id: str) -> int:
+    run = wait_until(lambda: Run.objects.filter(session_id=session_id, state="running").first())
+    return int(run.lease_owner.split(":")[-2])
+
+
+def echo_responder(delay: float = 0.0) -> Callable[[dict[str, Any]], Reply]:
+    """Answers every step with a final answer echoing the last user message."""
+
+    def respond(request: dict[str, Any]) -> Reply:
+        last = [m for m in request["messages"] if m["role"] == "user"][-1]["content"]
+        answer = f"echo: {last.strip().splitlines()[-1]}"
+        return Reply.structured(step("final_answer", **_final(answer)), delay=delay)
+
+    return respond
+
+
+def _final(answer: str) -> dict[str, Any]:
+    return {k: v for k, v in final_args(answer).items() if k != "reasoning"}
+
+
+# --- instances -------------------------------------------------------------------------------
+
+
+def test_instances_are_recorded_and_reused_across_sessions(pool, fake_llm):
+    fake_llm.script(*sgr_replies(("final_answer", final_args("one")), delay=1.0))
+    busy = stream_chat(pool.gateway, chat_body("sgr_agent", "first"))
+    instance = wait_until(lambda: AgentInstance.objects.filter(state="busy").first())
+    assert str(instance.current_session_id) == busy.session_id
+    assert instance.template_version.template.name == "sgr_agent"
+    assert busy.wait().content == "one"
+
+    fake_llm.responder = echo_responder()
+    for n in range(4):
+        assert stream_chat(pool.gateway, chat_body("sgr_agent", f"task {n}")).wait().done
+
+    instances = wait_until(
+        lambda: (
+            [i for i in AgentInstance.objects.all() if i.state == "idle"]
+            if not AgentInstance.objects.exclude(state="idle").exists()
+            else None
+        )
+    )
+    # one instance per worker for the template, serving session after session
+    assert len(instances) <= 2
+    assert sum(i.sessions_served for i in instances) == 5
+    assert max(i.sessions_served for i in instances) > 1
+    assert all(i.current_session_id is None for i in instances)
+    workers = {i.worker for i in instances}
+    assert all(int(w.split(":")[-2]) in {p.pid for p in pool.workers} for w in workers)
+
+
+# --- crash recovery --------------------------------------------------------------------------
+
+
+def test_sigkilled_worker_mid_run_is_taken_over_without_gaps_or_repeats(pool, fake_llm):
+    report = {"title": "Findings", "content": "Everything checks out.", "confidence": "high"}
+    fake_llm.script(
+        *sgr_replies(("generate_plan", plan_args()), ("create_report", report)),
+        # the kill lands while this call is in flight; the new owner issues it again
+        *sgr_replies(("final_answer", final_args("recovered")), delay=5.0),
+        *sgr_replies(("final_answer", final_args("recovered"))),
+    )
+    stream = stream_chat(pool.gateway, chat_body("sgr_agent", "Research the thing"))
+    fake_llm.wait_for_requests(3, timeout=15)
+    victim = pool.worker_by_pid(running_owner_pid(stream.session_id))
+    killed_at = time.monotonic()
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(5)
+
+    # the client's stream is unaffected: it follows the database, not the worker
+    assert stream.wait(LEASE_SECONDS + 20).content == "recovered" and stream.done
+    assert time.monotonic() - killed_at < LEASE_SECONDS + 5
+
+    session = session_finished(stream.session_id)
+    assert session is not None and session.state == "completed" and session.result == "recovered"
+    run = Run.objects.get(session=session)
+    assert run.attempt == 2 and run.outcome == "completed"
+    assert int(run.lease_owner.split(":")[-2]) != victim.pid
+    events = assert_gap_free_log(stream.session_id)
+    assert [e.payload["tool"] for e in events if e.type == "tool_result"] == [
+        "generate_plan",
+        "create_report",
+        "final_answer",
+    ]
+    executions = ToolExecution.objects.filter(session=session)
+    assert sorted(executions.values_list("tool_name", flat=True)) == [
+        "create_report",
+        "final_answer",
+        "generate_plan",
+    ]
+    assert all(e.status == "completed" for e in executions)
+    assert Artifact.objects.filter(session=session).count() == 1
+    assert len(fake_llm.requests) == 4  # only the in-flight call was issued again
+
+
+# --- graceful stop ---------------------------------------------------------------------------
+
+
+def test_sigterm_finishes_the_step_hands_the_run_over_and_exits(pool, fake_llm):
+    fake_llm.script(
+        *sgr_replies(("generate_plan", plan_args()), delay=1.5),
+        *sgr_replies(("final_answer", final_args("drained"))),
+    )
+    stream = stream_chat(pool.gateway, chat_body("sgr_agent", "Plan, then answer"))
+    fake_llm.wait_for_requests(1)
+    pid = running_owner_pid(stream.session_id)
+    leaving = pool.worker_by_pid(pid)
+    leaving.send_signal(signal.SIGTERM)
+
+    assert leaving.wait(10) == 0
+    assert stream.wait(20).content == "drained"
+    session = session_finished(stream.session_id)
+    assert session is not None and session.state == "completed"
+    run = Run.objects.get(session=session)
+    # the step in flight was finished by the leaving worker, the rest by the other one
+    assert int(run.lease_owner.split(":")[-2]) != pid
+    assert run.attempt == 1  # a graceful hand-over is not a failed attempt
+    plan_call = ToolExecution.objects.get(session=session, tool_name="generate_plan")
+    assert plan_call.status == "completed"
+    assert len(fake_llm.requests) == 2
+    assert_gap_free_log(stream.session_id)
+    stopped = AgentInstance.objects.filter(worker__contains=f":{pid}:")
+    assert stopped.exists() and set(stopped.values_list("state", flat=True)) == {"stopped"}
+
+
+def test_sigterm_on_an_idle_worker_exits_promptly(pool):
+    worker = pool.workers[0]
+    started = time.monotonic()
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(5) == 0
+    assert time.monotonic() - started < 3
+
+
+# --- cancel ----------------------------------------------------------------------------------
+
+
+def test_cancel_stops_the_in_flight_call_within_a_second(pool, fake_llm):
+    fake_llm.script(Reply.hang())
+    stream = stream_chat(pool.gateway, chat_body("sgr_agent", "Take forever"))
+    fake_llm.wait_for_requests(1)
+    running_owner_pid(stream.session_id)
+
+    started = time.monotonic()
+    response = httpx.post(f"{pool.other_gateway}/v1/sessions/{stream.session_id}/cancel")
+    assert response.status_code == 200 and response.json()["state"] == "cancelled"
+    run = wait_until(
+        lambda: Run.objects.filter(session_id=stream.session_id, state="finished").first(),
+        timeout=2,
+        interval=0.02,
+    )
+    assert time.monotonic() - started < 1.0
+    assert run.outcome == "cancelled"
+    stream.wait(5)
+    assert stream.error is None
+
+    again = httpx.post(f"{pool.gateway}/v1/sessions/{stream.session_id}/cancel")
+    assert again.status_code == 200 and again.json()["state"] == "cancelled"
+    time.sleep(POLL_SECONDS * 2)
+    events = assert_gap_free_log(stream.session_id)
+    states = [e.payload["state"] for e in events if e.type == "state"]
+    assert states.count("cancelled") == 1 and states[-1] == "cancelled"
+    assert Session.objects.get(pk=stream.session_id).state == "cancelled"
+    assert len(fake_llm.requests) == 1
+
+
+def test_cancel_of_a_queued_run_ends_it_before_any_worker_claims_it(pool, fake_llm):
+    for worker in pool.workers:
+        worker.send_signal(signal.SIGSTOP)
+    try:
+        stream = stream_chat(pool.gateway, chat_body("sgr_agent", "Never mind"))
+        wait_until(lambda: Run.objects.filter(session_id=stream.session_id).exists())
+        response = httpx.post(f"{pool.gateway}/v1/sessions/{stream.session_id}/cancel")
+        assert response.status_code == 200 and response.json()["state"] == "cancelled"
+    finally:
+        for worker in pool.workers:
+            worker.send_signal(signal.SIGCONT)
+    stream.wait(5)
+    time.sleep(POLL_SECONDS * 3)
+    run = Run.objects.get(session_id=stream.session_id)
+    assert run.state == "finished" and run.outcome == "cancelled" and run.attempt == 0
+    assert fake_llm.requests == []
+    assert Session.objects.get(pk=stream.session_id).state == "cancelled"
+
+
+# --- one active run per session --------------------------------------------------------------
+
+
+def test_busy_session_refuses_with_409_or_enqueues_in_order(pool, fake_llm):
+    fake_llm.responder = echo_responder(delay=1.0)
+    first = stream_chat(pool.gateway, chat_body("sgr_agent", "first"))
+    wait_until(lambda: Run.objects.filter(session_id=first.session_id, state="running").exists())
+
+    refused = httpx.post(
+        f"{pool.other_gateway}/v1/chat/completions",
+        json=chat_body(first.session_id, "too soon", stream=False),
+        timeout=10,
+    )
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "session_busy"
+
+    second = stream_chat(
+        pool.other_gateway, chat_body(first.session_id, "second", on_busy="enqueue")
+    )
+    wait_until(
+        lambda: Run.objects.filter(session_id=first.session_id, state="pending").count() == 1
+    )
+    third = stream_chat(pool.gateway, chat_body(first.session_id, "third", on_busy="enqueue"))
+
+    assert first.wait().content == "echo: first"
+    assert second.wait().content == "echo: second"
+    assert third.wait().content == "echo: third"
+    session = wait_until(lambda: session_finished(first.session_id))
+    assert session.state == "completed" and session.result == "echo: third"
+    events = assert_gap_free_log(first.session_id)
+    answers = [e.payload["answer"] for e in events if e.type == "final_answer"]
+    assert answers == ["echo: first", "echo: second", "echo: third"]
+    runs = list(Run.objects.filter(session=session).order_by("created_at"))
+    assert [r.user_message for r in runs] == ["first", "second", "third"]
+    assert all(r.state == "finished" and r.outcome == "completed" for r in runs)
+
+
+def test_the_template_can_make_enqueue_the_default(pool, fake_llm):
+    version = AgentTemplateVersion.objects.get(template__name="sgr_agent", is_active=True)
+    version.execution_policy = {**version.execution_policy, "on_busy": "enqueue"}
+    version.save(update_fields=["execution_policy"])
+    fake_llm.responder = echo_responder(delay=0.8)
+    first = stream_chat(pool.gateway, chat_body("sgr_agent", "alpha"))
+    wait_until(lambda: Run.objects.filter(session_id=first.session_id, state="running").exists())
+    follow_up = stream_chat(pool.gateway, chat_body(first.session_id, "beta"))
+    assert follow_up.wait().content == "echo: beta"
+    # the request still decides when it says so
+    wait_until(lambda: session_finished(first.session_id))
+    busy = stream_chat(pool.gateway, chat_body(first.session_id, "gamma"))
+    wait_until(lambda: Run.objects.filter(session_id=first.session_id, state="running").exists())
+    refused = httpx.post(
+        f"{pool.gateway}/v1/chat/completions",
+        json=chat_body(first.session_id, "delta", on_busy="reject"),
+    )
+    assert refused.status_code == 409
+    assert busy.wait().content == "echo: gamma"
+
+
+# --- resumable streams -----------------------------------------------------------------------
+
+
+def test_events_resume_on_another_gateway_without_gap_or_duplicate(pool, fake_llm):
+    fake_llm.script(
+        *sgr_replies(
+            ("generate_plan", plan_args()), ("final_answer", final_args("done")), delay=0.7
+        )
+    )
+    stream = stream_chat(pool.gateway, chat_body("sgr_agent", "Follow me"))
+    session_id = stream.session_id
+
+    # live: read a few events from the other gateway, hang up, resume with Last-Event-ID
+    head = read_events(pool.other_gateway, session_id, limit=3)
+    rest = read_events(
+        pool.other_gateway, session_id, headers={"Last-Event-ID": str(head[-1]["seq"])}
+    )
+    seen = [e["seq"] for e in head + rest]
+    assert seen == list(range(1, len(seen) + 1))
+    assert rest[-1]["type"] == "final_answer" or rest[-1]["type"] == "state"
+    stream.wait()
+
+    full = read_events(pool.other_gateway, session_id)
+    assert [e["seq"] for e in full] == seen
+    stored = assert_gap_free_log(session_id)
+    assert [e.seq for e in stored] == seen
+    assert any(e["type"] == "final_answer" and e["payload"]["answer"] == "done" for e in full)
+
+    # replay with ?after= from the first gateway and Last-Event-ID from the second agree
+    after = read_events(pool.gateway, session_id, params={"after": 4})
+    by_header = read_events(pool.other_gateway, session_id, headers={"Last-Event-ID": "4"})
+    assert after == by_header == full[4:]
+
+    bad = httpx.get(
+        f"{pool.gateway}/v1/sessions/{session_id}/events", headers={"Last-Event-ID": "x"}
+    )
+    assert bad.status_code == 400
+
+
+def test_a_client_hanging_up_does_not_stop_the_run_and_can_reattach(pool, fake_llm):
+    fake_llm.script(
+        *sgr_replies(
+            ("generate_plan", plan_args()), ("final_answer", final_args("still here")), delay=0.7
+        )
+    )
+    gone = stream_chat(pool.gateway, chat_body("sgr_agent", "Keep going"), read_chunks=1).wait()
+    session = wait_until(lambda: session_finished(gone.session_id), timeout=15)
+    assert session.state == "completed" and session.result == "still here"
+    events = read_events(pool.other_gateway, gone.session_id, params={"after": 0})
+    assert events[-1]["type"] in ("final_answer", "state")
+    assert any(e["type"] == "final_answer" for e in events)
+
+
+def test_cancel_on_disconnect_cancels_the_run(pool, fake_llm):
+    fake_llm.script(*sgr_replies(("generate_plan", plan_args())), Reply.hang())
+    gone = stream_chat(
+        pool.gateway,
+        chat_body("sgr_agent", "Stop when I leave", cancel_on_disconnect=True),
+        read_chunks=3,
+    )
+    fake_llm.wait_for_requests(2)  # the client hangs up while the second call is in flight
+    gone.wait()
+    session = wait_until(lambda: session_finished(gone.session_id), timeout=5)
+    assert session.state == "cancelled"
+    assert Run.objects.get(session=session).outcome == "cancelled"
+    assert len(fake_llm.requests) == 2
+
+
+# --- sessions API ----------------------------------------------------------------------------
+
+
+def test_sessions_list_filters_detail_and_artifact_download(pool, fake_llm):
+    report = {"title": "Quarterly", "content": "Numbers went up.", "confidence": "high"}
+    fake_llm.script(
+        *sgr_replies(("create_report", report), ("final_answer", final_args("See the report.")))
+    )
+    with_report = stream_chat(pool.gateway, chat_body("sgr_agent", "Write a report")).wait()
+    fake_llm.script(Reply.tool_call("final_answer", final_args("tc")))
+    tool_calling = stream_chat(pool.gateway, chat_body("tool_calling_agent", "Quick one")).wait()
+    fake_llm.script(Reply.hang())
+    cancelled = stream_chat(pool.gateway, chat_body("sgr_agent", "Abandon"))
+    fake_llm.wait_for_requests(4)
+    httpx.post(f"{pool.gateway}/v1/sessions/{cancelled.session_id}/cancel")
+    cancelled.wait()
+
+    def ids(**params: str) -> set[str]:
+        response = httpx.get(f"{pool.other_gateway}/v1/sessions", params=params)
+        assert response.status_code == 200
+        return {s["id"] for s in response.json()["data"]}
+
+    assert ids() == {with_report.session_id, tool_calling.session_id, cancelled.session_id}
+    assert ids(state="completed") == {with_report.session_id, tool_calling.session_id}
+    assert ids(state="cancelled") == {cancelled.session_id}
+    assert ids(template="tool_calling_agent") == {tool_calling.session_id}
+    assert ids(template="sgr_agent", state="completed") == {with_report.session_id}
+    assert httpx.get(f"{pool.gateway}/v1/sessions", params={"state": "bogus"}).status_code == 400
+
+    detail = httpx.get(f"{pool.other_gateway}/v1/sessions/{with_report.session_id}").json()
+    assert detail["state"] == "completed" and detail["result"] == "See the report."
+    assert detail["counters"]["tool_calls"] == 2 and detail["counters"]["iteration"] == 2
+    assert detail["usage"]["total_tokens"] > 0
+    [artifact] = detail["artifacts"]
+    download = httpx.get(
+        f"{pool.gateway}/v1/sessions/{with_report.session_id}/artifacts/{artifact['id']}"
+    )
+    assert download.status_code == 200
+    assert download.text == "# Quarterly\n\nNumbers went up.\n"
+    assert download.headers["content-type"].startswith("text/markdown")
+    assert 'filename="Quarterly.md"' in download.headers["content-disposition"]
+    missing = httpx.get(
+        f"{pool.gateway}/v1/sessions/{tool_calling.session_id}/artifacts/{artifact['id']}"
+    )
+    assert missing.status_code == 404
+
+
+# --- polling ---------------------------------------------------------------------------------
+
+
+def test_a_lost_wakeup_still_runs_by_polling(pool, fake_llm, redis_url):
+    # a gateway on another channel-layer prefix: its wake-ups reach no worker at all
+    deaf = pool.stack.gateway(pool=False, **{**pool.env, "CHANNEL_LAYER_PREFIX": "nobody-listens"})
+    fake_llm.script(*sgr_replies(("final_answer", final_args("polled"))))
+    stream = stream_chat(deaf, chat_body("sgr_agent", "Anyone there?"))
+    assert stream.wait(15).content == "polled"
+    assert Session.objects.get(pk=stream.session_id).state == "completed"
