@@ -92,13 +92,14 @@ class Run(models.Model):
             )
         ]
         indexes = [
-            models.Index(
-                fields=["created_at"], condition=Q(state="queued"), name="run_queued_idx"
-            ),
+            models.Index(fields=["created_at"], condition=Q(state="queued"), name="run_queued_idx"),
             models.Index(
                 fields=["lease_expires_at"], condition=Q(state="running"), name="run_lease_idx"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of session {self.session_id} ({self.state})"
 
 
 class SessionEvent(models.Model):
@@ -127,9 +128,10 @@ class SessionEvent(models.Model):
 
     class Meta:
         ordering = ["session", "seq"]
-        constraints = [
-            models.UniqueConstraint(fields=["session", "seq"], name="event_seq_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["session", "seq"], name="event_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}#{self.seq} {self.type}"
 
 
 class ToolExecution(models.Model):
@@ -152,6 +154,9 @@ class ToolExecution(models.Model):
     class Meta:
         ordering = ["started_at"]
 
+    def __str__(self) -> str:
+        return f"{self.tool_name} ({self.idempotency_key})"
+
 
 class Artifact(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -163,6 +168,9 @@ class Artifact(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class AgentInstance(models.Model):
@@ -189,3 +197,6 @@ class AgentInstance(models.Model):
 
     class Meta:
         ordering = ["worker", "id"]
+
+    def __str__(self) -> str:
+        return f"instance {self.pk} on {self.worker} ({self.state})"

@@ -3,6 +3,7 @@ every fact, so a lost message delays nothing that polling does not recover."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from asgiref.sync import async_to_sync
@@ -28,7 +29,6 @@ def notify_pool() -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
+    # A full channel means enough wake-ups are already waiting (and workers also poll).
+    with contextlib.suppress(ChannelFull):
         async_to_sync(layer.send)(POOL_CHANNEL, {"type": "run.wakeup"})
-    except ChannelFull:
-        pass  # enough wake-ups are already waiting; workers also poll

@@ -109,7 +109,8 @@ def usage_of(session: Session) -> dict[str, int]:
 
 
 def artifact_get(*, session: Session, artifact_id: str) -> Artifact:
-    artifact = session.artifacts.filter(pk=_uuid(artifact_id)).first() if _uuid(artifact_id) else None
+    key = _uuid(artifact_id)
+    artifact = session.artifacts.filter(pk=key).first() if key else None
     if artifact is None:
         raise SessionNotFound(f"No artifact '{artifact_id}' in session {session.pk}")
     return artifact

@@ -205,9 +205,9 @@ RESEARCH_TOOLS = [
 ]
 
 
-def limit_rules(*, max_iterations: int, max_clarifications: int, max_searches: int) -> list[
-    dict[str, Any]
-]:
+def limit_rules(
+    *, max_iterations: int, max_clarifications: int, max_searches: int
+) -> list[dict[str, Any]]:
     """sgr-agent-core's limits as tool availability rules."""
     return [
         {

@@ -138,9 +138,7 @@ class AgentTemplateVersion(Provenance):
     class Meta:
         ordering = ["template__name", "-version"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["template", "version"], name="template_version_unique"
-            ),
+            models.UniqueConstraint(fields=["template", "version"], name="template_version_unique"),
             models.UniqueConstraint(
                 fields=["template"],
                 condition=Q(is_active=True),
@@ -183,9 +181,7 @@ class PipelineVersion(models.Model):
     class Meta:
         ordering = ["pipeline__name", "-version"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["pipeline", "version"], name="pipeline_version_unique"
-            ),
+            models.UniqueConstraint(fields=["pipeline", "version"], name="pipeline_version_unique"),
             models.UniqueConstraint(
                 fields=["pipeline"],
                 condition=Q(is_active=True),

@@ -23,9 +23,7 @@ def model_resolve(name: str) -> ResolvedModel:
     """``name`` -> active version, ``name@N`` -> that version (active or not), of a
     template or a pipeline. Raises ``CatalogNotFound``."""
     base, _, pinned = name.partition("@")
-    templates = AgentTemplateVersion.objects.select_related("template").filter(
-        template__name=base
-    )
+    templates = AgentTemplateVersion.objects.select_related("template").filter(template__name=base)
     pipelines = PipelineVersion.objects.select_related("pipeline").filter(pipeline__name=base)
     if pinned:
         if not pinned.isdigit():

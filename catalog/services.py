@@ -102,9 +102,11 @@ def _validate_policy(model: type[Any], value: Any, param: str) -> dict[str, Any]
     try:
         return dict(model.model_validate(value or {}).model_dump(mode="json"))
     except ValidationError as exc:
-        raise InvalidCatalogEntry(f"{param}: {exc.errors()[0]['msg']} at "
-                                  f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
-                                  param=param) from exc
+        raise InvalidCatalogEntry(
+            f"{param}: {exc.errors()[0]['msg']} at "
+            f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
+            param=param,
+        ) from exc
 
 
 def _next_version(queryset: models.QuerySet[V]) -> int:
@@ -267,9 +269,7 @@ def template_version_create(
         "initial_user_prompt": initial_user_prompt,
         "clarification_prompt": clarification_prompt,
         "llm_policy": _validate_policy(LLMPolicy, llm_policy, "llm_policy"),
-        "execution_policy": _validate_policy(
-            ExecutionPolicy, execution_policy, "execution_policy"
-        ),
+        "execution_policy": _validate_policy(ExecutionPolicy, execution_policy, "execution_policy"),
         "tool_policy": _validate_policy(ToolPolicy, tool_policy, "tool_policy"),
         "rules": [_validate_policy(Rule, rule, "rules") for rule in rules or []],
         "capabilities": capabilities,
@@ -404,7 +404,7 @@ def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
             name=spec["name"],
             type=spec["type"],
             aliases=spec["aliases"],
-            tags=spec.get("tags", []) + ["builtin"],
+            tags=[*spec.get("tags", []), "builtin"],
         )
         offered = search_api_key or not spec.get("needs_search_api")
         reason = "" if offered else "TAVILY_API_KEY is not set: web search is not configured"

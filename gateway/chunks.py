@@ -41,13 +41,17 @@ def reasoning_text(event: EventView) -> str:
         return f"Step {event.step}: {steps or payload.get('current_situation', '')}\n"
     if event.type == "tool_call":
         arguments = {k: v for k, v in (payload.get("arguments") or {}).items() if k != "reasoning"}
-        return f"→ {payload.get('tool')}({_shorten(json.dumps(arguments, ensure_ascii=False), 200)})\n"
+        return (
+            f"→ {payload.get('tool')}({_shorten(json.dumps(arguments, ensure_ascii=False), 200)})\n"
+        )
     if event.type == "tool_result" and payload.get("tool") not in ("final_answer", "clarification"):
         return f"← {payload.get('tool')}: {_shorten(str(payload.get('content', '')), 300)}\n"
     if event.type == "pipeline_step":
         return f"Pipeline: step {int(payload.get('step', 0)) + 1} starts\n"
     if event.type == "child_session":
-        return f"Delegated to {payload.get('template')} (session {payload.get('child_session_id')})\n"
+        return (
+            f"Delegated to {payload.get('template')} (session {payload.get('child_session_id')})\n"
+        )
     return ""
 
 
@@ -104,7 +108,9 @@ class SGRChunks(OpenAIChunks):
 
     def start(self) -> list[Chunk]:
         return [
-            self._phase("0-start", {"role": "assistant", "content": f"Agent {self.session_id} started"})
+            self._phase(
+                "0-start", {"role": "assistant", "content": f"Agent {self.session_id} started"}
+            )
         ]
 
     def render(self, event: EventView) -> list[Chunk]:
@@ -123,9 +129,15 @@ class SGRChunks(OpenAIChunks):
                 },
             }
             return [self._phase(f"{step}-action", {"role": "assistant", "tool_calls": [call]})]
-        if event.type == "tool_result" and payload.get("tool") not in ("final_answer", "clarification"):
-            delta = {"role": "tool", "content": payload.get("content", ""),
-                     "tool_call_id": payload.get("call_id")}
+        if event.type == "tool_result" and payload.get("tool") not in (
+            "final_answer",
+            "clarification",
+        ):
+            delta = {
+                "role": "tool",
+                "content": payload.get("content", ""),
+                "tool_call_id": payload.get("call_id"),
+            }
             return [self._phase(f"{step}-action", delta, "stop")]
         text = reader_text(event)
         if text:

@@ -8,6 +8,7 @@ most one poll interval, and a reconnect with ``after=seq`` has no gap and no dup
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -45,10 +46,8 @@ async def follow_events(
                 yield None
             started = asyncio.get_running_loop().time()
             if layer and channel:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(layer.receive(channel), timeout=POLL_SECONDS)
-                except TimeoutError:
-                    pass
             else:
                 await asyncio.sleep(POLL_SECONDS)
             quiet += asyncio.get_running_loop().time() - started

@@ -74,8 +74,9 @@ def _text_of(content: Any, index: int) -> str:
         return "\n".join(parts)
     if content is None:
         return ""
-    raise InvalidInput("content must be a string or a list of parts",
-                       param=f"messages[{index}].content")
+    raise InvalidInput(
+        "content must be a string or a list of parts", param=f"messages[{index}].content"
+    )
 
 
 def parse_chat_request(data: dict[str, Any]) -> ChatRequest:

@@ -19,18 +19,18 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 from prometheus_client import Counter, Gauge, Histogram
 
-_LOG_CONTEXT: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
-    "maruntime_log_context", default={}
+_LOG_CONTEXT: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "maruntime_log_context", default=None
 )
 
 
-def bind_log_context(**fields: object) -> contextvars.Token[dict[str, str]]:
+def bind_log_context(**fields: object) -> contextvars.Token[dict[str, str] | None]:
     """Add fields to every log line emitted from the current context."""
-    merged = {**_LOG_CONTEXT.get(), **{k: str(v) for k, v in fields.items() if v is not None}}
-    return _LOG_CONTEXT.set(merged)
+    bound = {k: str(v) for k, v in fields.items() if v is not None}
+    return _LOG_CONTEXT.set({**(_LOG_CONTEXT.get() or {}), **bound})
 
 
-def reset_log_context(token: contextvars.Token[dict[str, str]]) -> None:
+def reset_log_context(token: contextvars.Token[dict[str, str] | None]) -> None:
     _LOG_CONTEXT.reset(token)
 
 
@@ -43,7 +43,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            **_LOG_CONTEXT.get(),
+            **(_LOG_CONTEXT.get() or {}),
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
@@ -56,7 +56,9 @@ HTTP_REQUESTS = Counter(
 HTTP_LATENCY = Histogram("maruntime_http_request_seconds", "HTTP request latency", ["method"])
 LLM_LATENCY = Histogram("maruntime_llm_call_seconds", "Upstream LLM call latency", ["outcome"])
 LLM_TOKENS = Counter("maruntime_llm_tokens_total", "Tokens reported by the upstream", ["kind"])
-TOOL_LATENCY = Histogram("maruntime_tool_call_seconds", "Tool execution latency", ["tool", "status"])
+TOOL_LATENCY = Histogram(
+    "maruntime_tool_call_seconds", "Tool execution latency", ["tool", "status"]
+)
 RETRIEVAL_LATENCY = Histogram("maruntime_retrieval_seconds", "Tool/agent search latency", ["kind"])
 ACTIVE_RUNS = Gauge("maruntime_active_runs", "Runs executing in this process")
 QUEUE_DEPTH = Gauge("maruntime_queued_runs", "Runs waiting for a worker (last poll)")

@@ -60,7 +60,8 @@ def load_definition(template_version_id: int) -> AgentDefinition:
     version = AgentTemplateVersion.objects.select_related("template").get(pk=template_version_id)
     policy = ToolPolicy.model_validate(version.tool_policy)
     candidates = active_tool_versions(
-        names=None if policy.selection == "retrieval_per_step" and not policy.tools
+        names=None
+        if policy.selection == "retrieval_per_step" and not policy.tools
         else sorted(set(policy.tools) | set(policy.required))
     )
     ceiling = RISK_ORDER[policy.risk_ceiling]

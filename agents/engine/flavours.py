@@ -50,8 +50,9 @@ def _add_usage(usage: dict[str, int], response: ChatCompletion) -> None:
         usage["completion"] += response.usage.completion_tokens
 
 
-def tool_call_message(call_id: str, name: str, arguments: dict[str, Any], content: str | None
-                      = None) -> Message:
+def tool_call_message(
+    call_id: str, name: str, arguments: dict[str, Any], content: str | None = None
+) -> Message:
     return {
         "role": "assistant",
         "content": content,

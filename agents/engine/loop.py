@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-
 from agents import services
 from agents.engine.definition import AgentDefinition, ToolSpec, load_definition
 from agents.engine.flavours import FLAVOURS, tool_call_message
@@ -28,13 +27,12 @@ from agents.models import Run, Session, SessionEvent
 from agents.services import NewEvent, StepRecord
 from agents.tools.base import ToolContext, ToolOutcome, WorkerRuntime
 from agents.tools.executor import execute_tool
-from maruntime.errors import DomainError
 from maruntime.asyncdb import run_sync
+from maruntime.errors import DomainError
 from maruntime.observability import bind_log_context, reset_log_context
 
 Event = SessionEvent.Type
 TOOL_RESULT_EVENT_LIMIT = 4000
-
 
 
 @dataclass
@@ -163,8 +161,12 @@ async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[st
     events.append(
         NewEvent(
             Event.TOOL_CALL,
-            {"tool": decision.tool, "arguments": decision.arguments, "call_id": decision.call_id,
-             "usage": decision.usage},
+            {
+                "tool": decision.tool,
+                "arguments": decision.arguments,
+                "call_id": decision.call_id,
+                "usage": decision.usage,
+            },
             step,
         )
     )
@@ -188,8 +190,12 @@ async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[st
         "iteration": step,
         "stage": selection.stage,
         "usage": usage,
-        "pending_call": {"step": step, "tool": decision.tool, "arguments": decision.arguments,
-                         "call_id": decision.call_id},
+        "pending_call": {
+            "step": step,
+            "tool": decision.tool,
+            "arguments": decision.arguments,
+            "call_id": decision.call_id,
+        },
     }
     await _record(
         scope,
@@ -276,8 +282,12 @@ async def _apply_outcome(
     events = [
         NewEvent(
             Event.TOOL_RESULT,
-            {"tool": call["tool"], "call_id": call["call_id"],
-             "content": outcome.content[:TOOL_RESULT_EVENT_LIMIT], **outcome.payload},
+            {
+                "tool": call["tool"],
+                "call_id": call["call_id"],
+                "content": outcome.content[:TOOL_RESULT_EVENT_LIMIT],
+                **outcome.payload,
+            },
             step,
         )
     ]
@@ -325,8 +335,11 @@ def _advance_pipeline(
     record.events.append(
         NewEvent(
             Event.PIPELINE_STEP,
-            {"step": index, "template_version_id": template_version_id,
-             "previous_answer": outcome.content},
+            {
+                "step": index,
+                "template_version_id": template_version_id,
+                "previous_answer": outcome.content,
+            },
         )
     )
     fresh = services.new_context()

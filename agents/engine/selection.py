@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from maruntime.asyncdb import run_sync
-
 from agents.engine.definition import AgentDefinition
 from agents.engine.rules import RuleOutcome
+from maruntime.asyncdb import run_sync
 
 
 @dataclass
@@ -58,9 +57,7 @@ async def select_tools(
         query = step_query(task, context)
         candidates = [name for name in ruled.tools if name not in required]
         hits = (
-            await run_sync(tool_search)(
-                query=query, k=policy.retrieval_k, allow=candidates
-            )
+            await run_sync(tool_search)(query=query, k=policy.retrieval_k, allow=candidates)
             if candidates
             else []
         )

@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 import httpx
-from maruntime.asyncdb import run_sync
 from django.conf import settings
 
 from agents.tools.base import ToolContext, ToolImplementation, ToolOutcome
+from maruntime.asyncdb import run_sync
 
 BUILTIN_TOOLS: dict[str, ToolImplementation] = {}
 
@@ -100,7 +100,9 @@ async def web_search(arguments: dict[str, Any], context: ToolContext) -> ToolOut
         url = str(result.get("url", ""))
         if url and url not in known:
             known.add(url)
-            sources.append({"number": len(sources) + 1, "url": url, "title": result.get("title", "")})
+            sources.append(
+                {"number": len(sources) + 1, "url": url, "title": result.get("title", "")}
+            )
         number = next((s["number"] for s in sources if s["url"] == url), "?")
         lines.append(f"[{number}] {result.get('title', '')} — {url}\n{result.get('content', '')}")
     content = f"Search: {query}\n\n" + ("\n\n".join(lines) if lines else "No results.")
@@ -148,6 +150,9 @@ async def final_answer(arguments: dict[str, Any], context: ToolContext) -> ToolO
     return ToolOutcome(
         content=answer,
         ending="final",
-        payload={"answer": answer, "status": status,
-                 "completed_steps": list(arguments.get("completed_steps") or [])},
+        payload={
+            "answer": answer,
+            "status": status,
+            "completed_steps": list(arguments.get("completed_steps") or []),
+        },
     )

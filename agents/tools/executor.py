@@ -26,7 +26,9 @@ class ToolCallError(Exception):
     """The tool could not do its job; the message goes back to the model."""
 
 
-async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+async def execute_tool(
+    spec: ToolSpec, arguments: dict[str, Any], context: ToolContext
+) -> ToolOutcome:
     started = time.perf_counter()
     status = "ok"
     try:
@@ -65,7 +67,9 @@ async def _call_http(spec: ToolSpec, arguments: dict[str, Any]) -> ToolOutcome:
         async for chunk in response.aiter_bytes():
             body += chunk
             if len(body) > HTTP_TOOL_MAX_BYTES:
-                raise ToolCallError(f"tool {spec.name} answered more than {HTTP_TOOL_MAX_BYTES} bytes")
+                raise ToolCallError(
+                    f"tool {spec.name} answered more than {HTTP_TOOL_MAX_BYTES} bytes"
+                )
         if response.status_code >= 400:
             raise ToolCallError(f"tool {spec.name} answered HTTP {response.status_code}")
     return ToolOutcome(content=body.decode("utf-8", errors="replace"))
@@ -82,7 +86,12 @@ async def _refuse_private(url: str) -> None:
         raise ToolCallError(f"cannot resolve {host}") from exc
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+        if (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_reserved
+        ):
             raise ToolCallError(
                 f"refusing to call {host}: it resolves to a private address ({address}); "
                 "allow it with HTTP_TOOL_ALLOWED_HOSTS"

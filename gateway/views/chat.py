@@ -130,5 +130,5 @@ async def _complete(turn: Turn, headers: dict[str, str]) -> HttpResponseBase:
             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             "usage": usage_of(session),
         },
-        **{k.replace("-", "_"): v for k, v in headers.items()},
+        headers=headers,
     )

@@ -48,7 +48,10 @@ async def sessions_index(request: HttpRequest) -> HttpResponseBase:
         raise InvalidInput(f"unknown state {state!r}", param="state")
     limit = min(_int_param(request, "limit", 20), PAGE_LIMIT)
     data = await run_sync(_list)(
-        caller_owner(request), state, request.GET.get("template", ""), limit,
+        caller_owner(request),
+        state,
+        request.GET.get("template", ""),
+        limit,
         request.GET.get("after", ""),
     )
     return json_response({"object": "list", "data": data, "has_more": len(data) == limit})
@@ -97,8 +100,13 @@ async def _event_stream(session: Session, after: int, keep_following: bool) -> A
             yield b": keep-alive\n\n"
         else:
             yield sse(
-                {"seq": event.seq, "type": event.type, "step": event.step,
-                 "run_id": event.run_id, "payload": event.payload},
+                {
+                    "seq": event.seq,
+                    "type": event.type,
+                    "step": event.step,
+                    "run_id": event.run_id,
+                    "payload": event.payload,
+                },
                 event_id=event.seq,
                 event=event.type,
             )
@@ -120,7 +128,9 @@ def _artifact(session_id: str, artifact_id: str, owner: str) -> tuple[str, str, 
 
 
 @api_view("GET")
-async def session_artifact(request: HttpRequest, session_id: str, artifact_id: str) -> HttpResponseBase:
+async def session_artifact(
+    request: HttpRequest, session_id: str, artifact_id: str
+) -> HttpResponseBase:
     name, content_type, content = await run_sync(_artifact)(
         session_id, artifact_id, caller_owner(request)
     )

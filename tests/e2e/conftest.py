@@ -44,7 +44,9 @@ class Stack:
         self.tmp = tmp
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def _start(self, name: str, args: list[str], extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def _start(
+        self, name: str, args: list[str], extra_env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
         log = open(self.tmp / f"{name}-{len(self.processes)}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, "manage.py", *args],

@@ -52,7 +52,9 @@ def test_streamed_run_reaches_the_final_answer(server, fake_llm, model, replies)
 
     content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert content == "42."
-    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    finishes = [
+        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+    ]
     assert finishes == ["stop"]
     thinking = "".join(
         (c.choices[0].delta.model_extra or {}).get("reasoning_content") or "" for c in chunks
@@ -71,7 +73,10 @@ def test_the_upstream_sees_the_schema_and_only_offered_tools(server, fake_llm):
     _stream(server, "sgr_agent", "hi")
     request = fake_llm.requests[0]
     schema = request["response_format"]["json_schema"]["schema"]
-    offered = {v["properties"]["tool_name_discriminator"]["enum"][0] for v in schema["properties"]["function"]["anyOf"]}
+    offered = {
+        v["properties"]["tool_name_discriminator"]["enum"][0]
+        for v in schema["properties"]["function"]["anyOf"]
+    }
     # web search is not configured here, so it is never offered
     assert "final_answer" in offered and "web_search" not in offered
     assert request["messages"][0]["role"] == "system"
@@ -94,12 +99,16 @@ def test_clarification_round_trip(server, fake_llm):
     fake_llm.script(*sgr_replies(("clarification", clarify_args("Which city do you mean?"))))
     chunks = _stream(server, "sgr_agent", "What's the weather there?")
     session_id = chunks[0].model_extra["session_id"]
-    assert "Which city do you mean?" in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "Which city do you mean?" in "".join(
+        c.choices[0].delta.content or "" for c in chunks if c.choices
+    )
     assert Session.objects.get(pk=session_id).state == "waiting_for_clarification"
 
     fake_llm.script(*sgr_replies(("final_answer", final_args("Sunny in Oslo."))))
     chunks = _stream(server, session_id, "Oslo")
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Sunny in Oslo."
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Sunny in Oslo."
+    )
     session = Session.objects.get(pk=session_id)
     assert session.state == "completed"
     # the answer reached the model as a user message after the clarification
@@ -120,16 +129,25 @@ def test_unknown_model_is_404(server):
         (b"{not json", 400, None),
         (b'{"model": "sgr_agent"}', 400, "messages"),
         (b'{"model": "sgr_agent", "messages": []}', 400, "messages"),
-        (b'{"model": "sgr_agent", "messages": [{"role": "wizard", "content": "x"}]}', 400, "messages[0].role"),
-        (b'{"model": "sgr_agent", "messages": [{"role": "assistant", "content": "x"}]}', 400, "messages"),
+        (
+            b'{"model": "sgr_agent", "messages": [{"role": "wizard", "content": "x"}]}',
+            400,
+            "messages[0].role",
+        ),
+        (
+            b'{"model": "sgr_agent", "messages": [{"role": "assistant", "content": "x"}]}',
+            400,
+            "messages",
+        ),
         (b'{"messages": [{"role": "user", "content": "x"}]}', 400, "model"),
         (b"[1, 2]", 400, None),
     ],
 )
 def test_malformed_bodies_get_openai_errors_and_write_nothing(server, body, status, param):
     before = Session.objects.count()
-    response = httpx.post(f"{server}/v1/chat/completions", content=body,
-                          headers={"Content-Type": "application/json"})
+    response = httpx.post(
+        f"{server}/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == status
     error = response.json()["error"]
     assert error["message"] and error["type"] == "invalid_request_error" and error["param"] == param
@@ -137,7 +155,11 @@ def test_malformed_bodies_get_openai_errors_and_write_nothing(server, body, stat
 
 
 def test_oversize_body_is_413(server):
-    body = b'{"model": "sgr_agent", "messages": [{"role": "user", "content": "' + b"x" * 1_100_000 + b'"}]}'
+    body = (
+        b'{"model": "sgr_agent", "messages": [{"role": "user", "content": "'
+        + b"x" * 1_100_000
+        + b'"}]}'
+    )
     response = httpx.post(f"{server}/v1/chat/completions", content=body)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"
@@ -165,8 +187,10 @@ def test_invalid_structured_output_is_reasked_then_fails(server, fake_llm):
     with pytest.raises(openai.APIError):
         _stream(server, "sgr_agent", "hi")
     assert len(fake_llm.requests) == 3
-    assert "re-ask" in fake_llm.requests[-1]["messages"][-1]["content"] or \
-        fake_llm.requests[-1]["messages"][-1]["role"] == "user"
+    assert (
+        "re-ask" in fake_llm.requests[-1]["messages"][-1]["content"]
+        or fake_llm.requests[-1]["messages"][-1]["role"] == "user"
+    )
     assert Session.objects.latest("created_at").state == "failed"
 
 

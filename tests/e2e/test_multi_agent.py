@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-
 import pytest
 
 from agents.models import Session, SessionEvent
@@ -31,7 +30,10 @@ def _ask(server: str, model: str, content: str):
 
 def _offered(request: dict[str, Any]) -> list[str]:
     schema = request["response_format"]["json_schema"]["schema"]
-    return [v["properties"]["tool_name_discriminator"]["enum"][0] for v in schema["properties"]["function"]["anyOf"]]
+    return [
+        v["properties"]["tool_name_discriminator"]["enum"][0]
+        for v in schema["properties"]["function"]["anyOf"]
+    ]
 
 
 def test_pipeline_runs_each_step_with_the_previous_answer_as_task(server, fake_llm):
@@ -105,7 +107,9 @@ def test_router_delegates_to_an_agent_and_relays_its_answer(server, fake_llm):
             agents = [name for name in offered if name.startswith("agent.")]
             if agents:
                 return Reply.structured(step(agents[0], task="Explain SGR briefly."))
-            return Reply.structured(step("final_answer", **final_args("Relayed: SGR is structured.")))
+            return Reply.structured(
+                step("final_answer", **final_args("Relayed: SGR is structured."))
+            )
         return Reply.structured(step("final_answer", **final_args("SGR is structured.")))
 
     fake_llm.responder = responder
@@ -134,7 +138,12 @@ def test_cancelling_the_parent_cancels_the_child(server, fake_llm):
         answer = pool.submit(
             httpx.post,
             f"{server}/v1/chat/completions",
-            json={"model": "router", "messages": [{"role": "user", "content": "Research what schema-guided reasoning is, slowly"}]},
+            json={
+                "model": "router",
+                "messages": [
+                    {"role": "user", "content": "Research what schema-guided reasoning is, slowly"}
+                ],
+            },
             timeout=30,
         )
         fake_llm.wait_for_requests(2, timeout=10)

@@ -18,11 +18,19 @@ REASONING = {
 
 def step(tool: str, **arguments: Any) -> dict[str, Any]:
     """One SGR step choosing ``tool`` (the ``sgr`` flavour's whole reply)."""
-    return {**REASONING, "function": {"tool_name_discriminator": tool, "reasoning": "because", **arguments}}
+    return {
+        **REASONING,
+        "function": {"tool_name_discriminator": tool, "reasoning": "because", **arguments},
+    }
 
 
 def final_args(answer: str) -> dict[str, Any]:
-    return {"reasoning": "done", "completed_steps": ["Answered."], "answer": answer, "status": "completed"}
+    return {
+        "reasoning": "done",
+        "completed_steps": ["Answered."],
+        "answer": answer,
+        "status": "completed",
+    }
 
 
 def plan_args() -> dict[str, Any]:
@@ -45,8 +53,12 @@ def clarify_args(*questions: str) -> dict[str, Any]:
 
 def sgr_replies(*steps: tuple[str, dict[str, Any]], delay: float = 0.0) -> list[Reply]:
     """Replies for the ``sgr`` flavour: one structured object per step."""
-    return [Reply.structured(step(tool, **{k: v for k, v in args.items() if k != "reasoning"}),
-                             delay=delay) for tool, args in steps]
+    return [
+        Reply.structured(
+            step(tool, **{k: v for k, v in args.items() if k != "reasoning"}), delay=delay
+        )
+        for tool, args in steps
+    ]
 
 
 def tool_calling_replies(*steps: tuple[str, dict[str, Any]], delay: float = 0.0) -> list[Reply]:

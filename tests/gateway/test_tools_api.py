@@ -30,7 +30,9 @@ async def test_tools_lists_active_bound_tools(async_client, catalog_with_tools):
 
 
 async def test_tool_search_explains_its_hits(async_client, catalog_with_tools):
-    response = await async_client.get("/v1/tools/search", {"q": "what is the weather forecast for tomorrow", "k": 3})
+    response = await async_client.get(
+        "/v1/tools/search", {"q": "what is the weather forecast for tomorrow", "k": 3}
+    )
     assert response.status_code == 200
     hits = response.json()["data"]
     assert hits[0]["name"] == "weather_forecast"
@@ -38,9 +40,13 @@ async def test_tool_search_explains_its_hits(async_client, catalog_with_tools):
 
 
 async def test_tool_search_filters_by_type_and_tag(async_client, catalog_with_tools):
-    response = await async_client.get("/v1/tools/search", {"q": "weather forecast", "type": "system"})
+    response = await async_client.get(
+        "/v1/tools/search", {"q": "weather forecast", "type": "system"}
+    )
     assert "weather_forecast" not in [h["name"] for h in response.json()["data"]]
-    response = await async_client.get("/v1/tools/search", {"q": "weather forecast", "tag": "weather"})
+    response = await async_client.get(
+        "/v1/tools/search", {"q": "weather forecast", "tag": "weather"}
+    )
     assert [h["name"] for h in response.json()["data"]] == ["weather_forecast"]
 
 

@@ -48,26 +48,35 @@ class Command(BaseCommand):
     def _print_banner(self, host: str, port: int, *, with_pool: bool) -> None:
         base = f"http://{host}:{port}"
         surface = settings.MARUNTIME_SURFACE
-        lines = [f"maruntime serving {surface} on {base}" + (" with the runtime pool" if with_pool else "")]
+        lines = [
+            f"maruntime serving {surface} on {base}"
+            + (" with the runtime pool" if with_pool else "")
+        ]
         if surface in ("all", "gateway"):
             lines += [
                 "",
                 "Try it:",
                 f"  curl {base}/v1/models",
                 f"  curl -N {base}/v1/chat/completions -H 'Content-Type: application/json' \\",
-                "    -d '{\"model\": \"sgr_agent\", \"stream\": true, \"messages\": "
-                "[{\"role\": \"user\", \"content\": \"What is Schema-Guided Reasoning?\"}]}'",
+                '    -d \'{"model": "sgr_agent", "stream": true, "messages": '
+                '[{"role": "user", "content": "What is Schema-Guided Reasoning?"}]}\'',
                 "",
                 "  python -c \"import openai; c = openai.OpenAI(base_url='" + base + "/v1', "
                 "api_key='none'); print(c.chat.completions.create(model='sgr_agent', "
                 "messages=[{'role': 'user', 'content': 'Hello'}]).choices[0].message.content)\"",
             ]
             if not settings.OPENAI_BASE_URL:
-                lines += ["", "No upstream LLM configured: chat answers 503 until you set "
-                          "OPENAI_BASE_URL (and OPENAI_API_KEY, OPENAI_MODEL)."]
+                lines += [
+                    "",
+                    "No upstream LLM configured: chat answers 503 until you set "
+                    "OPENAI_BASE_URL (and OPENAI_API_KEY, OPENAI_MODEL).",
+                ]
         if surface in ("all", "admin"):
-            lines += ["", f"Admin site: {base}/admin/  (create a user: "
-                      ".venv/bin/python manage.py createsuperuser)",
-                      f"Admin API docs: {base}/api/admin/docs/"]
+            lines += [
+                "",
+                f"Admin site: {base}/admin/  (create a user: "
+                ".venv/bin/python manage.py createsuperuser)",
+                f"Admin API docs: {base}/api/admin/docs/",
+            ]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()

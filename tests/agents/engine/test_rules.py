@@ -1,9 +1,19 @@
+from agents.engine.rules import apply_rules
 from catalog.builtin import limit_rules
 from catalog.policies import Rule
-from agents.engine.rules import apply_rules
 
-TOOLS = ["clarification", "create_report", "final_answer", "generate_plan", "reasoning", "web_search"]
-RULES = tuple(Rule.model_validate(r) for r in limit_rules(max_iterations=5, max_clarifications=1, max_searches=2))
+TOOLS = [
+    "clarification",
+    "create_report",
+    "final_answer",
+    "generate_plan",
+    "reasoning",
+    "web_search",
+]
+RULES = tuple(
+    Rule.model_validate(r)
+    for r in limit_rules(max_iterations=5, max_clarifications=1, max_searches=2)
+)
 
 
 def test_nothing_fires_at_the_start():
@@ -29,7 +39,10 @@ def test_exhausted_iterations_keep_only_report_and_answer_and_set_the_stage():
 
 
 def test_rules_compose_and_conditions_on_stage():
-    rules = RULES + (Rule.model_validate({"when": {"stage": "finishing"}, "exclude": ["create_report"]}),)
+    rules = (
+        *RULES,
+        Rule.model_validate({"when": {"stage": "finishing"}, "exclude": ["create_report"]}),
+    )
     outcome = apply_rules(rules, TOOLS, {"iteration": 9, "searches_used": 9})
     assert outcome.tools == ["final_answer", "reasoning"]
     assert outcome.excluded["create_report"] == "iterations exhausted: only report or answer"
