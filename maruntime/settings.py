@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import environ
@@ -83,6 +84,7 @@ TEMPLATES = [
 
 ASGI_APPLICATION = "maruntime.asgi.application"
 
+DATABASES: dict[str, dict[str, Any]]
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     # A Unix socket folder may be given percent-encoded: postgres://user@%2Frun%2Fpg/db
@@ -100,6 +102,7 @@ if env.str("TEST_DATABASE_NAME", default=""):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -185,8 +188,10 @@ EMBEDDINGS_API_KEY = env.str("EMBEDDINGS_API_KEY", default="")
 EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="")
 EMBEDDINGS_DIM = env.int("EMBEDDINGS_DIM", default=0)
 EMBEDDINGS_TIMEOUT_SECONDS = env.float("EMBEDDINGS_TIMEOUT_SECONDS", default=30.0)
-# Hits below this cosine similarity are dropped unless every query term matched the text.
-RETRIEVAL_MIN_SIMILARITY = env.float("RETRIEVAL_MIN_SIMILARITY", default=0.3)
+EMBEDDINGS_THREADS = env.int("EMBEDDINGS_THREADS", default=1)  # ONNX threads per call
+# Hits below this cosine similarity are dropped unless the full-text search backs them
+# (calibrated on bench/data with the local MiniLM; see retrieval/selectors.py).
+RETRIEVAL_MIN_SIMILARITY = env.float("RETRIEVAL_MIN_SIMILARITY", default=0.35)
 RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=50)
 RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
 RETRIEVAL_EF_SEARCH = env.int("RETRIEVAL_EF_SEARCH", default=100)

@@ -12,8 +12,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         summary = catalog_seed_builtin(search_api_key=settings.TAVILY_API_KEY)
         self.stdout.write(
-            f"built-in catalog: {len(summary.created)} created, "
-            f"{len(summary.unchanged)} unchanged"
+            f"built-in catalog: {len(summary.created)} created, {len(summary.unchanged)} unchanged"
         )
         for name, reason in summary.not_offered.items():
             self.stdout.write(f"  {name}: not offered ({reason})")
