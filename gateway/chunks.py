@@ -17,6 +17,8 @@ from typing import Any
 
 Chunk = dict[str, Any]
 ENDING_TYPES = frozenset({"final_answer", "clarification", "error"})
+# Tools whose arguments are written for the reader, not the "thinking" pane.
+READER_TOOLS = frozenset({"final_answer", "clarification"})
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,14 @@ def reasoning_text(event: EventView) -> str:
     if event.type == "reasoning":
         steps = "; ".join(str(s) for s in payload.get("reasoning_steps") or [])
         return f"Step {event.step}: {steps or payload.get('current_situation', '')}\n"
+    if event.type == "tool_call" and payload.get("tool") in READER_TOOLS:
+        return ""  # what they say reaches the reader as content
     if event.type == "tool_call":
         arguments = {k: v for k, v in (payload.get("arguments") or {}).items() if k != "reasoning"}
         return (
             f"→ {payload.get('tool')}({_shorten(json.dumps(arguments, ensure_ascii=False), 200)})\n"
         )
-    if event.type == "tool_result" and payload.get("tool") not in ("final_answer", "clarification"):
+    if event.type == "tool_result" and payload.get("tool") not in READER_TOOLS:
         return f"← {payload.get('tool')}: {_shorten(str(payload.get('content', '')), 300)}\n"
     if event.type == "pipeline_step":
         return f"Pipeline: step {int(payload.get('step', 0)) + 1} starts\n"
@@ -129,10 +133,7 @@ class SGRChunks(OpenAIChunks):
                 },
             }
             return [self._phase(f"{step}-action", {"role": "assistant", "tool_calls": [call]})]
-        if event.type == "tool_result" and payload.get("tool") not in (
-            "final_answer",
-            "clarification",
-        ):
+        if event.type == "tool_result" and payload.get("tool") not in READER_TOOLS:
             delta = {
                 "role": "tool",
                 "content": payload.get("content", ""),

@@ -202,3 +202,20 @@ def test_no_upstream_configured_answers_503(stack):
     assert error.value.status_code == 503
     assert "OPENAI_BASE_URL" in error.value.body["message"]
     assert Session.objects.count() == before
+
+
+def test_sgr_stream_format_keeps_sgr_agent_core_clients_working(server, fake_llm):
+    fake_llm.script(
+        *sgr_replies(("generate_plan", plan_args()), ("final_answer", final_args("Done.")))
+    )
+    chunks = _stream(server, "sgr_agent", "Plan it", extra_body={"stream_format": "sgr"})
+    session_id = chunks[0].model_extra["session_id"]
+    ids = [c.id for c in chunks]
+    assert (
+        ids[0] == "0-start" and "1-reasoning" in ids and "1-action" in ids and ids[-1] == "2-final"
+    )
+    assert all(c.model == session_id for c in chunks)
+    assert chunks[-1].choices[0].delta.content == "Done."
+    tool_chunk = next(c for c in chunks if c.choices[0].delta.role == "tool")
+    assert tool_chunk.choices[0].delta.model_extra["tool_call_id"] == "call_1_action"
+    assert sum(1 for c in chunks if c.choices[0].finish_reason == "stop") == 2
