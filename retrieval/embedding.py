@@ -10,7 +10,6 @@ is detected (see ``retrieval.models``).
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -56,7 +55,11 @@ class MiniLMEmbedder:
             raise EmbedderUnavailable(f"embedding model not found at {model_path}")
         self.name = "all-MiniLM-L6-v2-int8"
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+        # One thread per call, no spin-waiting: the gateway and the pool embed from many
+        # threads at once, and spinning thread pools collapse when cores are oversubscribed.
+        options.intra_op_num_threads = settings.EMBEDDINGS_THREADS
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = onnxruntime.InferenceSession(
             str(model_path), options, providers=["CPUExecutionProvider"]

@@ -85,7 +85,8 @@ class IndexEntry(models.Model):
                 ef_construction=HNSW_EF_CONSTRUCTION,
             ),
             GinIndex(fields=["search_vector"], name="retrieval_search_vector_gin"),
-            models.Index(fields=["embedder"], name="retrieval_entry_embedder"),
+            # index_embedders() reads the first and last (embedder, dim) from this.
+            models.Index(fields=["embedder", "dim"], name="retrieval_entry_embedder"),
         ]
         verbose_name_plural = "index entries"
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
 
 from catalog.models import AgentTemplateVersion, ToolVersion
 from catalog.policies import RISK_ORDER
@@ -134,9 +133,13 @@ def _entry(draft: _Draft, embedding: list[float], embedder: Embedder) -> IndexEn
     )
 
 
-def stale_entries(embedder: Embedder) -> QuerySet[IndexEntry]:
-    """Entries built by another embedder (name or dimension) than ``embedder``."""
-    return IndexEntry.objects.filter(~Q(embedder=embedder.name) | ~Q(dim=embedder.dim))
+def index_embedders() -> set[tuple[str, int]]:
+    """The lowest and highest ``(embedder, dim)`` stored: one pair when the index is
+    consistent, empty when it is empty. Two index probes, not a scan."""
+    ordered = IndexEntry.objects.values_list("embedder", "dim")
+    lowest = ordered.order_by("embedder", "dim")[:1]
+    highest = ordered.order_by("-embedder", "-dim")[:1]
+    return set(lowest.union(highest, all=True))
 
 
 def ensure_vector_index(dim: int) -> bool:
@@ -166,7 +169,7 @@ def index_entry_sync(*, kind: str, name: str) -> IndexEntry | None:
         IndexEntry.objects.filter(kind=kind, ref=name).delete()
         return None
     embedder = get_embedder()
-    if stale_entries(embedder).exists():
+    if index_embedders() - {(embedder.name, embedder.dim)}:
         logger.warning(
             "retrieval index was built by another embedder; not updating %s %r until "
             "`manage.py reindex` runs",
@@ -203,7 +206,7 @@ def index_rebuild(
     embedder, rebuilds both kinds whatever ``kinds`` says, so dimensions never mix.
     ``progress(done, total)`` is called after each embedded batch."""
     embedder = get_embedder()
-    full = stale_entries(embedder).exists()
+    full = bool(index_embedders() - {(embedder.name, embedder.dim)})
     selected = list(IndexEntry.Kind.values) if full or not kinds else kinds
     drafts = [draft for kind in selected for draft in _drafts(kind)]
     entries: list[IndexEntry] = []
@@ -237,5 +240,6 @@ def index_needs_rebuild() -> bool:
     """True when stored entries came from another embedder, or the index is empty while
     the catalog has something to index. Loads no model unless entries exist."""
     if IndexEntry.objects.exists():
-        return stale_entries(get_embedder()).exists()
+        embedder = get_embedder()
+        return bool(index_embedders() - {(embedder.name, embedder.dim)})
     return active_tool_versions().exists() or active_template_versions().exists()

@@ -106,7 +106,7 @@ def test_no_tool_fits_an_unrelated_query(tools):
 def test_a_full_text_match_is_kept_below_the_similarity_threshold(tools):
     hits = tool_search(query="currency", threshold=0.99)
     assert _names(hits) == ["currency_convert"]
-    assert "kept below 0.99" in hits[0].explanation
+    assert "kept below 0.99: every query word matched" in hits[0].explanation
 
 
 def test_a_russian_query_finds_the_russian_described_tool(tools):
