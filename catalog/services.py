@@ -19,7 +19,7 @@ from django.db import models, transaction
 from pydantic import ValidationError
 
 from catalog import bindings
-from catalog.exceptions import InvalidCatalogEntry
+from catalog.exceptions import CatalogConflict, InvalidCatalogEntry
 from catalog.models import (
     AgentTemplate,
     AgentTemplateVersion,
@@ -231,6 +231,10 @@ def tool_version_deactivate(*, version: ToolVersion) -> ToolVersion:
 @transaction.atomic
 def template_upsert(*, name: str, description: str = "") -> AgentTemplate:
     validate_name(name)
+    if Pipeline.objects.filter(name=name).exists():
+        raise InvalidCatalogEntry(
+            f"{name!r} is already a pipeline; models must be unique", param="name"
+        )
     template, _ = AgentTemplate.objects.update_or_create(
         name=name, defaults={"description": description}
     )
@@ -380,6 +384,43 @@ def pipeline_version_deactivate(*, version: PipelineVersion) -> PipelineVersion:
     version.save(update_fields=["is_active"])
     announce_change(kind="pipeline", name=version.pipeline.name)
     return version
+
+
+# --- deleting entries --------------------------------------------------------------------
+
+_SIGNAL_KIND = {Tool: "tool", AgentTemplate: "agent", Pipeline: "pipeline"}
+
+
+def _delete_blocker(entry: Tool | AgentTemplate | Pipeline) -> str:
+    """Why the entry cannot go ('' when it can): an active version, or a template still
+    run by a pipeline or delegated to by a tool. Sessions protect their versions in the
+    database (``ProtectedError``)."""
+    kind = {"agent": "template"}.get(_SIGNAL_KIND[type(entry)], _SIGNAL_KIND[type(entry)])
+    if entry.versions.filter(is_active=True).exists():
+        return (
+            f"The {kind} {entry.name!r} has an active version; deactivate it before "
+            f"deleting the {kind}"
+        )
+    if isinstance(entry, AgentTemplate):
+        if PipelineVersion.objects.filter(steps__contains=[{"template": entry.name}]).exists():
+            return f"A pipeline version runs the template {entry.name!r}; it cannot be deleted"
+        if ToolVersion.objects.filter(
+            binding_kind=ToolVersion.BindingKind.AGENT, binding__template=entry.name
+        ).exists():
+            return f"A tool version delegates to the template {entry.name!r}"
+    return ""
+
+
+@transaction.atomic
+def catalog_entry_delete(*, entry: Tool | AgentTemplate | Pipeline) -> None:
+    """Delete a tool, template or pipeline with all its versions, unless something still
+    needs it (``CatalogConflict``)."""
+    blocker = _delete_blocker(entry)
+    if blocker:
+        raise CatalogConflict(blocker)
+    name = entry.name
+    entry.delete()
+    announce_change(kind=_SIGNAL_KIND[type(entry)], name=name)
 
 
 # --- the built-in catalog ------------------------------------------------------------------

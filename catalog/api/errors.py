@@ -21,9 +21,3 @@ class VersionsAreImmutable(MethodNotAllowed):
 
 def name_taken(kind: str, name: str) -> CatalogConflict:
     return CatalogConflict(f"A {kind} named {name!r} already exists", param="name")
-
-
-def active_version_blocks_delete(kind: str, name: str) -> CatalogConflict:
-    return CatalogConflict(
-        f"The {kind} {name!r} has an active version; deactivate it before deleting the {kind}"
-    )

@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import services
-from catalog.api.errors import VersionsAreImmutable, active_version_blocks_delete, name_taken
+from catalog.api.errors import VersionsAreImmutable, name_taken
 from catalog.api.serializers import (
     PipelineSerializer,
     PipelineVersionCreateSerializer,
@@ -37,7 +37,6 @@ from catalog.api.serializers import (
     ToolVersionSerializer,
     provenance_of,
 )
-from catalog.exceptions import CatalogConflict
 from catalog.models import (
     AgentTemplate,
     AgentTemplateVersion,
@@ -46,7 +45,6 @@ from catalog.models import (
     Tool,
     ToolVersion,
 )
-from catalog.signals import announce_change
 from maruntime.admin_api import AdminAPIMixin
 
 # --- filters -------------------------------------------------------------------------------
@@ -228,10 +226,6 @@ class CatalogEntryViewSet(AdminAPIMixin, viewsets.ModelViewSet[Any]):
     def create_version(self, entry: Any, data: dict[str, Any]) -> tuple[Any, bool]:
         raise NotImplementedError
 
-    def delete_blockers(self, entry: Any) -> str:
-        """Why ``entry`` cannot be deleted though it has no active version ('' if it can)."""
-        return ""
-
     def _render(self, entry: Any, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(
             self.get_serializer(self.get_queryset().get(pk=entry.pk)).data, status=status_code
@@ -272,22 +266,8 @@ class CatalogEntryViewSet(AdminAPIMixin, viewsets.ModelViewSet[Any]):
         return {"description": instance.description}
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        instance = self.get_object()
-        if instance.versions.filter(is_active=True).exists():
-            raise active_version_blocks_delete(self.kind, instance.name)
-        blocker = self.delete_blockers(instance)
-        if blocker:
-            raise CatalogConflict(blocker)
-        name = instance.name
-        # No catalog service deletes entries; this is the one place that does.
-        with transaction.atomic():
-            instance.delete()
-            announce_change(kind=self.signal_kind, name=name)
+        services.catalog_entry_delete(entry=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @property
-    def signal_kind(self) -> str:
-        return {"template": "agent"}.get(self.kind, self.kind)
 
 
 class CatalogVersionViewSet(
@@ -467,16 +447,6 @@ class TemplateViewSet(CatalogEntryViewSet):
         self, entry: AgentTemplate, data: dict[str, Any]
     ) -> tuple[AgentTemplateVersion, bool]:
         return _template_version_create(entry, data)
-
-    def delete_blockers(self, entry: AgentTemplate) -> str:
-        if PipelineVersion.objects.filter(steps__contains=[{"template": entry.name}]).exists():
-            return f"A pipeline version runs the template {entry.name!r}; it cannot be deleted"
-        agent_tools = ToolVersion.objects.filter(
-            binding_kind=ToolVersion.BindingKind.AGENT, binding__template=entry.name
-        )
-        if agent_tools.exists():
-            return f"A tool version delegates to the template {entry.name!r}"
-        return ""
 
 
 @extend_schema(parameters=[_path_name("template_name", "template")])
