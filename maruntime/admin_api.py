@@ -99,14 +99,6 @@ class AdminAPIKeyScheme(OpenApiAuthenticationExtension):
 
 
 # Several models name their choices ``State``; these give each enum its own schema name.
-SCHEMA_SETTINGS: dict[str, Any] = {
-    "ENUM_NAME_OVERRIDES": {
-        "SessionStateEnum": "agents.models.Session.State",
-        "RunStateEnum": "agents.models.Run.State",
-        "AgentInstanceStateEnum": "agents.models.AgentInstance.State",
-        "ToolExecutionStatusEnum": "agents.models.ToolExecution.Status",
-    },
-}
 
 
 def domain_error_body(error: DomainError) -> dict[str, list[str]]:

@@ -145,6 +145,8 @@ POOL_LEASE_SECONDS = env.float("POOL_LEASE_SECONDS", default=10.0)
 POOL_POLL_SECONDS = env.float("POOL_POLL_SECONDS", default=1.0)
 # A run claimed this many times without finishing (its worker kept crashing) fails.
 POOL_MAX_ATTEMPTS = env.int("POOL_MAX_ATTEMPTS", default=5)
+# Threads (each with its own database connection) a worker's runs share for ORM calls.
+POOL_DB_THREADS = env.int("POOL_DB_THREADS", default=16)
 # Deployments (and parallel test runs) sharing one Redis keep apart by prefix.
 if REDIS_URL:
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
@@ -167,6 +169,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "maruntime admin API",
     "DESCRIPTION": "Catalog curation and runtime inspection for maruntime.",
     "VERSION": "1.0.0",
+    # Several models call their choices ``State``; give each enum its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStateEnum": "agents.models.Session.State",
+        "RunStateEnum": "agents.models.Run.State",
+        "AgentInstanceStateEnum": "agents.models.AgentInstance.State",
+        "ToolExecutionStatusEnum": "agents.models.ToolExecution.Status",
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
