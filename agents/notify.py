@@ -21,7 +21,8 @@ def notify_session(session_id: uuid.UUID | str, seq: int) -> None:
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(
-            session_group(session_id), {"type": "session.event", "seq": seq}
+            session_group(session_id),
+            {"type": "session.event", "session": str(session_id), "seq": seq},
         )
 
 

@@ -4,6 +4,7 @@ is to wake this process's pool when a run is queued."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from channels.consumer import AsyncConsumer
@@ -14,6 +15,8 @@ from agents.notify import POOL_CHANNEL
 from agents.runtime.pool import Pool
 
 __all__ = ["POOL_CHANNEL", "PoolConsumer", "serve_pool"]
+
+logger = logging.getLogger(__name__)
 
 _pools: list[Pool] = []
 
@@ -28,8 +31,20 @@ async def serve_pool(pool: Pool) -> None:
     """Run the pool with a Channels worker listening for wake-ups, until the pool stops."""
     from maruntime.asgi import application
 
+    async def listen() -> None:
+        # Wake-ups are an optimisation (the pool polls): a broken Redis connection is
+        # logged and the listener starts again, it never takes the pool down.
+        while True:
+            try:
+                await Worker(application, [POOL_CHANNEL], get_channel_layer()).arun()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("pool wake-up listener failed; restarting", exc_info=True)
+            await asyncio.sleep(pool.poll_seconds)
+
     _pools.append(pool)
-    listener = asyncio.create_task(Worker(application, [POOL_CHANNEL], get_channel_layer()).arun())
+    listener = asyncio.create_task(listen())
     try:
         await pool.serve()
     finally:

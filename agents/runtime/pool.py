@@ -14,7 +14,11 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -52,6 +56,14 @@ class Pool:
         self.stopping = asyncio.Event()
         self._wakeup = asyncio.Event()
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        # Lease renewal and the cancel watch get a thread of their own: queued behind the
+        # runs' database work under load, leases would expire while their runs are alive.
+        self._upkeep_thread = ThreadPoolExecutor(1, thread_name_prefix="pool-upkeep")
+
+    async def _upkeep_call(self, function: Callable[..., Any], **kwargs: Any) -> Any:
+        return await sync_to_async(function, thread_sensitive=False, executor=self._upkeep_thread)(
+            **kwargs
+        )
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -75,6 +87,7 @@ class Pool:
         finally:
             upkeep.cancel()
             await run_sync(self.slots.stop_all)()
+            self._upkeep_thread.shutdown(wait=False)
             logger.info("pool %s stopped", self.worker_id)
 
     async def _claim(self) -> None:
@@ -120,33 +133,39 @@ class Pool:
             self._wakeup.set()
 
     async def _upkeep(self) -> None:
-        """Every quarter second: stop cancelled runs. Every lease/3: renew leases, beat."""
-        ticks_per_renewal = max(1, int(self.lease_seconds / 3 / 0.25))
-        tick = 0
+        """Every quarter second: stop cancelled runs. Every lease/3: renew leases, beat.
+        Renewal goes by the clock, not by ticks: under load a tick takes longer."""
+        loop = asyncio.get_running_loop()
+        renewed_at = loop.time()
         while True:
             await asyncio.sleep(0.25)
-            tick += 1
             run_ids = list(self._tasks)
             try:
-                if run_ids:
-                    for run_id in await run_sync(services.runs_cancel_requested)(
-                        worker=self.worker_id, run_ids=run_ids
-                    ):
-                        self._tasks[run_id].cancel()
-                if tick % ticks_per_renewal == 0:
+                if loop.time() - renewed_at >= self.lease_seconds / 3:
+                    renewed_at = loop.time()
                     await self._renew(run_ids)
+                if run_ids:
+                    for run_id in await self._upkeep_call(
+                        services.runs_cancel_requested, worker=self.worker_id, run_ids=run_ids
+                    ):
+                        task = self._tasks.get(run_id)
+                        if task is not None:
+                            task.cancel()
             except Exception:
                 logger.exception("pool upkeep failed; retrying")
 
     async def _renew(self, run_ids: list[int]) -> None:
         if run_ids:
-            kept = await run_sync(services.run_renew_leases)(
-                worker=self.worker_id, run_ids=run_ids, lease_seconds=self.lease_seconds
+            kept = await self._upkeep_call(
+                services.run_renew_leases,
+                worker=self.worker_id,
+                run_ids=run_ids,
+                lease_seconds=self.lease_seconds,
             )
             for run_id in set(run_ids) - kept:
                 task = self._tasks.get(run_id)
                 if task is not None:
                     logger.warning("run %s was taken over; stopping our copy", run_id)
                     task.cancel()
-        await run_sync(self.slots.heartbeat)()
-        QUEUE_DEPTH.set(await run_sync(services.queued_run_count)())
+        await self._upkeep_call(self.slots.heartbeat)
+        QUEUE_DEPTH.set(await self._upkeep_call(services.queued_run_count))

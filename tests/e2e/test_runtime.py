@@ -140,6 +140,7 @@ class ChatStream:
     chunks: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
     error: BaseException | None = None
+    response: httpx.Response | None = None
     started: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
 
@@ -166,6 +167,7 @@ def stream_chat(
                 "POST", f"{base_url}/v1/chat/completions", json=body, timeout=60
             ) as response:
                 result.session_id = response.headers.get("X-Session-Id", "")
+                result.response = response
                 result.started.set()
                 if response.status_code != 200:
                     response.read()
@@ -543,11 +545,11 @@ def test_a_client_hanging_up_does_not_stop_the_run_and_can_reattach(pool, fake_l
 def test_cancel_on_disconnect_cancels_the_run(pool, fake_llm):
     fake_llm.script(*sgr_replies(("generate_plan", plan_args())), Reply.hang())
     gone = stream_chat(
-        pool.gateway,
-        chat_body("sgr_agent", "Stop when I leave", cancel_on_disconnect=True),
-        read_chunks=3,
+        pool.gateway, chat_body("sgr_agent", "Stop when I leave", cancel_on_disconnect=True)
     )
     fake_llm.wait_for_requests(2)  # the client hangs up while the second call is in flight
+    assert gone.response is not None
+    gone.response.close()
     gone.wait()
     session = wait_until(lambda: session_finished(gone.session_id), timeout=5)
     assert session.state == "cancelled"

@@ -1,7 +1,9 @@
 import asyncio
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from agents.runtime.consumer import serve_pool
@@ -23,6 +25,8 @@ class Command(BaseCommand):
     async def _serve(self, concurrency: int | None) -> None:
         pool = Pool(concurrency=concurrency)
         loop = asyncio.get_running_loop()
+        # Database calls from the runs (run_sync) share this pool of threads/connections.
+        loop.set_default_executor(ThreadPoolExecutor(settings.POOL_DB_THREADS, "pool-db"))
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, pool.stop)
         self.stdout.write(f"runtime pool {pool.worker_id} started")

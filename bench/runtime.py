@@ -1,0 +1,310 @@
+"""Runtime throughput and latency: one gateway (``serve --no-pool``) and two ``runpool``
+workers on Redis, against the fake upstream answering every step after a fixed latency.
+
+Each session is one streamed ``/v1/chat/completions`` whose agent answers in one step
+(one LLM call, the ``final_answer`` tool). Rounds of 100 and 1,000 concurrent sessions
+report throughput, time to first chunk and to completion, the runtime's overhead per step
+(completion time minus the upstream's latency, client side; and between the run's first
+and last event minus the latency, server side) and the peak RSS of every process.
+
+Everything runs in a throwaway database on the configured server (created, migrated,
+seeded, dropped at the end) and under a Redis channel-layer prefix of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+LATENCY_SECONDS = float(os.environ.get("BENCH_LLM_LATENCY", "0.05"))
+ROUNDS = [int(n) for n in os.environ.get("BENCH_RUNTIME_SESSIONS", "100,1000").split(",")]
+POOL_CONCURRENCY = int(os.environ.get("BENCH_POOL_CONCURRENCY", "64"))
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def _server_settings() -> dict[str, Any]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maruntime.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    return dict(settings.DATABASES["default"])
+
+
+def _connect(db: dict[str, Any], name: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(
+        dbname=name,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        autocommit=True,
+    )
+
+
+def _database_url(db: dict[str, Any], name: str) -> str:
+    host = quote(db["HOST"], safe="") if str(db["HOST"]).startswith("/") else db["HOST"]
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{host}{port}/{name}"
+
+
+class Bench:
+    """The processes of one benchmark run and their peak memory."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.peak_rss: dict[str, int] = {}
+        self._sampling = threading.Event()
+
+    def manage(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes[name] = process
+        return process
+
+    def wait_for_log(self, name: str, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        path = self.logs / f"{name}.log"
+        while text not in path.read_text(errors="replace"):
+            if self.processes[name].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start:\n{path.read_text(errors='replace')}")
+            time.sleep(0.1)
+
+    def sample_memory(self) -> None:
+        import psutil
+
+        watched = {name: psutil.Process(p.pid) for name, p in self.processes.items()}
+        watched["client"] = psutil.Process()
+        while not self._sampling.wait(0.2):
+            for name, process in watched.items():
+                try:
+                    rss = process.memory_info().rss
+                except psutil.Error:
+                    continue
+                self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
+
+    def stop(self) -> None:
+        self._sampling.set()
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def _one_session(client: Any, base_url: str, n: int) -> dict[str, Any]:
+    body = {
+        "model": "sgr_agent",
+        "stream": True,
+        "messages": [{"role": "user", "content": f"Benchmark question {n}"}],
+    }
+    started = time.perf_counter()
+    first = None
+    content = ""
+    session_id = ""
+    try:
+        async with client.stream("POST", f"{base_url}/v1/chat/completions", json=body) as response:
+            session_id = response.headers.get("X-Session-Id", "")
+            async for line in response.aiter_lines():
+                if not line.startswith("data: "):
+                    continue
+                if first is None:
+                    first = time.perf_counter() - started
+                data = line[6:]
+                if data == "[DONE]":
+                    break
+                chunk = json.loads(data)
+                for choice in chunk.get("choices") or []:
+                    content += choice.get("delta", {}).get("content") or ""
+    except Exception as exc:  # counted as a failure
+        return {"ok": False, "error": repr(exc)}
+    return {
+        "ok": content.startswith("answer"),
+        "first_chunk": first,
+        "completion": time.perf_counter() - started,
+        "session_id": session_id,
+    }
+
+
+async def _round(base_url: str, sessions: int) -> tuple[float, list[dict[str, Any]]]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=sessions + 10, max_keepalive_connections=sessions + 10)
+    timeout = httpx.Timeout(300, connect=60, pool=300)
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+        started = time.perf_counter()
+        results = await asyncio.gather(
+            *(_one_session(client, base_url, n) for n in range(sessions))
+        )
+        return time.perf_counter() - started, list(results)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def _server_overhead_ms(connection: Any, session_ids: list[str]) -> float:
+    """Median over runs: first to last event of the run, minus the upstream's latency,
+    per step (these sessions take one step)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXTRACT(EPOCH FROM MAX(created_at) - MIN(created_at)), MAX(step) "
+            "FROM agents_sessionevent WHERE session_id = ANY(%s::uuid[]) GROUP BY session_id",
+            [session_ids],
+        )
+        spans = [
+            (float(span) - LATENCY_SECONDS) / max(1, int(steps))
+            for span, steps in cursor.fetchall()
+        ]
+    return statistics.median(spans) * 1000 if spans else float("nan")
+
+
+def run() -> tuple[list[dict[str, Any]], str]:
+    import logging
+
+    from tests.fakes.fake_llm import FakeLLM, Reply
+    from tests.fakes.sgr import final_args, step
+
+    db = _server_settings()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    name = f"bench_runtime_{uuid.uuid4().hex[:8]}"
+    admin = _connect(db, db["NAME"])
+    admin.execute(f'CREATE DATABASE "{name}"')
+    fake = FakeLLM()
+    answer = {k: v for k, v in final_args("answer").items() if k != "reasoning"}
+    fake.responder = lambda request: Reply.structured(
+        step("final_answer", **answer), delay=LATENCY_SECONDS
+    )
+    logs = Path(tempfile.mkdtemp(prefix="bench-runtime-"))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(db, name),
+        "REDIS_URL": REDIS_URL,
+        "CHANNEL_LAYER_PREFIX": f"bench-{name}",
+        "OPENAI_BASE_URL": fake.base_url,
+        "OPENAI_API_KEY": "bench",
+        "OPENAI_MODEL": "fake-model",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    bench = Bench(env, logs)
+    rows: list[dict[str, Any]] = []
+    try:
+        bench.manage("migrate", "--noinput")
+        bench.manage("seed_builtin")
+        bench.start("gateway", "serve", "--no-pool", "--port", str(port))
+        for worker in ("worker-1", "worker-2"):
+            bench.start(worker, "runpool", "--concurrency", str(POOL_CONCURRENCY))
+        bench.wait_for_log("gateway", "maruntime serving")
+        for worker in ("worker-1", "worker-2"):
+            bench.wait_for_log(worker, "started")
+        threading.Thread(target=bench.sample_memory, daemon=True).start()
+        base_url = f"http://127.0.0.1:{port}"
+        asyncio.run(_round(base_url, 20))  # warm-up: instances, clients, connections
+        checked = _connect(db, name)
+        for sessions in ROUNDS:
+            wall, results = asyncio.run(_round(base_url, sessions))
+            ok = [r for r in results if r["ok"]]
+            completion = [r["completion"] for r in ok]
+            first = [r["first_chunk"] for r in ok]
+            rows.append(
+                {
+                    "sessions": sessions,
+                    "failed": sessions - len(ok),
+                    "wall_s": wall,
+                    "sessions_per_s": len(ok) / wall,
+                    "first_chunk_p50_ms": _percentile(first, 50) * 1000,
+                    "first_chunk_p95_ms": _percentile(first, 95) * 1000,
+                    "completion_p50_ms": _percentile(completion, 50) * 1000,
+                    "completion_p95_ms": _percentile(completion, 95) * 1000,
+                    "client_overhead_per_step_p50_ms": (
+                        _percentile(completion, 50) - LATENCY_SECONDS
+                    )
+                    * 1000,
+                    "server_overhead_per_step_p50_ms": _server_overhead_ms(
+                        checked, [r["session_id"] for r in ok]
+                    ),
+                    **{
+                        f"peak_rss_{proc}_mb": round(rss / 2**20, 1)
+                        for proc, rss in sorted(bench.peak_rss.items())
+                    },
+                }
+            )
+            errors = {r.get("error") for r in results if not r["ok"]}
+            if errors:
+                print(f"{sessions} sessions: failures {sorted(map(str, errors))[:3]}")
+        checked.close()
+    finally:
+        bench.stop()
+        fake.close()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    notes = (
+        f"One gateway (serve --no-pool) and two runpool workers (concurrency "
+        f"{POOL_CONCURRENCY} each) on Redis; fake upstream latency {LATENCY_SECONDS * 1000:.0f} "
+        "ms per LLM call; each session is one streamed chat completion answered in one step "
+        "(one LLM call + the final_answer tool, every event persisted). Overhead per step = "
+        "completion time (client) or first-to-last event span (server) minus the upstream "
+        "latency. Peak RSS sampled every 0.2 s. Process logs: " + str(logs)
+    )
+    return rows, notes
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.report import report
+
+    rows, notes = run()
+    report("runtime", rows, notes=notes)
+
+
+if __name__ == "__main__":
+    main()
