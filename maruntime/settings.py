@@ -207,3 +207,11 @@ RETRIEVAL_EF_SEARCH = env.int("RETRIEVAL_EF_SEARCH", default=100)
 # After `migrate`, rebuild the index when it was built by another embedder (or is empty).
 RETRIEVAL_REINDEX_ON_MIGRATE = env.bool("RETRIEVAL_REINDEX_ON_MIGRATE", default=True)
 # --- end Retrieval ---
+
+# --- Gateway keys ---
+# "keys": every /v1 request needs `Authorization: Bearer <key>` (manage.py create_api_key);
+# "off": anonymous, as in development. /healthz, /readyz and /metrics are always open.
+GATEWAY_AUTH = env.str("GATEWAY_AUTH", default="keys" if PRODUCTION else "off")
+if GATEWAY_AUTH not in ("keys", "off"):
+    raise environ.ImproperlyConfigured("GATEWAY_AUTH must be 'keys' or 'off'")
+# --- end Gateway keys ---

@@ -1,4 +1,5 @@
-"""What every ``/v1`` view shares: method checks, error rendering, the caller's identity."""
+"""What every ``/v1`` view shares: method checks, authentication and key limits, error
+rendering, the caller's identity."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, cast
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from gateway.auth import authorize
 from gateway.errors import domain_error_response, error_response
 from maruntime.errors import DomainError
 
@@ -17,7 +19,8 @@ View = Callable[..., Awaitable[HttpResponseBase]]
 
 
 def api_view(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]:
-    """Allow only ``methods``; turn domain errors into OpenAI error envelopes."""
+    """Allow only ``methods``; authenticate the caller's API key and apply its limits
+    (``gateway.auth``); turn domain errors into OpenAI error envelopes."""
 
     def decorate(view: View) -> Callable[..., HttpResponseBase]:
         @csrf_exempt
@@ -30,6 +33,7 @@ def api_view(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]
                     code="method_not_allowed",
                 )
             try:
+                await authorize(request)
                 return await view(request, *args, **kwargs)
             except DomainError as error:
                 return domain_error_response(error)
@@ -41,7 +45,12 @@ def api_view(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]
 
 
 def caller_owner(request: HttpRequest) -> str:
-    """The opaque owner id sessions are scoped to (empty: no API key in use)."""
+    """The opaque owner id sessions are scoped to: the key's owner; empty (every session)
+    when no key is in use, or for an admin key's reads. An admin key still starts,
+    continues and cancels sessions as its own owner."""
+    api_key = getattr(request, "api_key", None)
+    if api_key is not None and api_key.is_admin and request.method in ("GET", "HEAD"):
+        return ""
     return str(getattr(request, "api_key_owner", ""))
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from catalog.models import AgentTemplateVersion, PipelineVersion
 from catalog.selectors import active_pipeline_versions, active_template_versions, model_resolve
+from gateway.auth import model_allowed, require_model
 from gateway.views.base import api_view, json_response
 from maruntime.asyncdb import run_sync
 
@@ -54,9 +55,11 @@ def _model(name: str) -> dict[str, Any]:
 
 @api_view("GET")
 async def models_list(request: HttpRequest) -> HttpResponseBase:
-    return json_response({"object": "list", "data": await run_sync(_models)()})
+    models = [m for m in await run_sync(_models)() if model_allowed(request, m["id"])]
+    return json_response({"object": "list", "data": models})
 
 
 @api_view("GET")
 async def model_detail(request: HttpRequest, model: str) -> HttpResponseBase:
+    require_model(request, model)
     return json_response(await run_sync(_model)(model))

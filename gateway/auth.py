@@ -1,0 +1,262 @@
+"""Who is calling ``/v1`` and what they may do: API key authentication, model scopes and
+the per-key limits (requests per minute, concurrent runs, tokens per day).
+
+``GATEWAY_AUTH=keys`` turns this on (the default in production); ``off`` leaves every
+request anonymous, as in development. ``/healthz``, ``/readyz`` and ``/metrics`` stay open
+either way. The requests-per-minute counter lives in Redis when ``REDIS_URL`` is set, so all
+gateway replicas share it; without Redis each process counts on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+import weakref
+from typing import Any
+
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.http import HttpRequest
+
+from agents.selectors import is_session_id
+from gateway import services
+from gateway.models import ApiKey
+from maruntime.asyncdb import run_sync
+from maruntime.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Requests that start (or continue) a run: the model scope and run limits apply to them.
+RUN_STARTING_ROUTES = frozenset({("POST", "/v1/chat/completions")})
+WINDOW_SECONDS = 60
+# A busy owner's runs take seconds to minutes; ask clients to look again soon.
+CONCURRENCY_RETRY_AFTER = 5
+
+
+class InvalidApiKey(DomainError):
+    code = "invalid_api_key"
+    http_status = 401
+    error_type = "invalid_request_error"
+
+
+class ModelNotAllowed(DomainError):
+    code = "model_not_allowed"
+    http_status = 403
+    error_type = "invalid_request_error"
+
+
+class RateLimited(DomainError):
+    code = "rate_limit_exceeded"
+    http_status = 429
+    error_type = "requests"
+
+
+class TokenLimited(RateLimited):
+    error_type = "tokens"
+
+
+def keys_required() -> bool:
+    return str(settings.GATEWAY_AUTH) != "off"
+
+
+# --- authentication ------------------------------------------------------------------------
+
+
+def _masked(plain: str) -> str:
+    return f"{plain[:8]}****" if len(plain) > 12 else "****"
+
+
+def _bearer(header: str) -> str:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidApiKey(
+            "You didn't provide an API key. You need to provide your API key in an "
+            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+        )
+    return token.strip()
+
+
+def api_key_authenticate(*, header: str) -> ApiKey:
+    """The live key the ``Authorization`` header carries; raises ``InvalidApiKey``."""
+    plain = _bearer(header)
+    prefix = services.key_prefix(plain)
+    api_key = ApiKey.objects.filter(prefix=prefix).first() if prefix else None
+    # The digest is compared in constant time even though the prefix already matched.
+    if api_key is None or not hmac.compare_digest(api_key.secret_hash, services.key_digest(plain)):
+        raise InvalidApiKey(f"Incorrect API key provided: {_masked(plain)}.")
+    if api_key.revoked:
+        raise InvalidApiKey(f"The API key {_masked(plain)} has been revoked.")
+    services.api_key_touch(api_key=api_key)
+    return api_key
+
+
+# --- model scope ---------------------------------------------------------------------------
+
+
+def request_api_key(request: HttpRequest) -> ApiKey | None:
+    return getattr(request, "api_key", None)
+
+
+def scope_allows(api_key: ApiKey | None, model: str) -> bool:
+    """Whether the key may use ``model`` (``name`` or ``name@version``); no key: yes."""
+    if api_key is None or not api_key.templates:
+        return True
+    return model.partition("@")[0] in api_key.templates
+
+
+def model_allowed(request: HttpRequest, model: str) -> bool:
+    """For views that list or show models: is ``model`` in the caller's scope?"""
+    return scope_allows(request_api_key(request), model)
+
+
+def require_model(request: HttpRequest, model: str) -> None:
+    if not model_allowed(request, model):
+        raise ModelNotAllowed(f"This API key may not use the model '{model}'", param="model")
+
+
+def _requested_model(request: HttpRequest) -> str:
+    """``model`` of a JSON body, or "" when the body is not one the view would accept (the
+    view then refuses it with the right error)."""
+    declared = request.headers.get("Content-Length", "0")
+    if declared.isdigit() and int(declared) > settings.MAX_REQUEST_BYTES:
+        return ""
+    try:
+        data: Any = json.loads(request.body or b"null")
+    except Exception:
+        return ""
+    model = data.get("model") if isinstance(data, dict) else None
+    return model if isinstance(model, str) else ""
+
+
+def _check_run_start(api_key: ApiKey, model: str) -> None:
+    """Scope, concurrent runs and tokens per day, before a run is queued."""
+    scoped = model
+    if model and is_session_id(model):
+        scoped = services.session_model_name(session_id=model) or ""
+    if scoped and not scope_allows(api_key, scoped):
+        raise ModelNotAllowed(f"This API key may not use the model '{model}'", param="model")
+    if api_key.concurrent_runs:
+        active = services.owner_active_run_count(owner=api_key.owner)
+        if active >= api_key.concurrent_runs:
+            raise RateLimited(
+                f"Concurrent run limit reached: {active} of {api_key.concurrent_runs} runs "
+                "are active. Wait for one to finish or cancel one.",
+                retry_after=CONCURRENCY_RETRY_AFTER,
+            )
+    if api_key.tokens_per_day:
+        used = services.owner_tokens_today(owner=api_key.owner)
+        if used >= api_key.tokens_per_day:
+            reset = services.start_of_day().timestamp() + 86_400 - time.time()
+            raise TokenLimited(
+                f"Rate limit reached on tokens per day (TPD): limit {api_key.tokens_per_day}, "
+                f"used {used}.",
+                retry_after=max(1, int(reset) + 1),
+            )
+
+
+# --- requests per minute -------------------------------------------------------------------
+
+
+class LocalWindows:
+    """Per-process windows: one minute from a key's first request in it."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    def hit(self, key: str) -> tuple[int, int]:
+        """Count a request; returns (requests in this window, seconds until it ends)."""
+        now = time.monotonic()
+        started, count = self._windows.get(key, (now, 0))
+        if now - started >= WINDOW_SECONDS:
+            started, count = now, 0
+        self._windows[key] = (started, count + 1)
+        return count + 1, max(1, int(started + WINDOW_SECONDS - now + 0.999))
+
+
+class RedisWindows:
+    """The same windows in Redis, shared by every gateway replica. A key's window is a
+    counter created with a one-minute expiry (SET NX EX) and incremented in one transaction,
+    so a crash between the two steps cannot leave a counter that never expires."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.url = url
+        self.prefix = prefix
+        # redis-py's asyncio connections belong to the loop that opened them.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = aioredis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+            self._clients[loop] = client
+        return client
+
+    async def hit(self, key: str) -> tuple[int, int]:
+        name = f"{self.prefix}:gateway:rpm:{key}"
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.set(name, 0, ex=WINDOW_SECONDS, nx=True)
+            pipe.incr(name)
+            pipe.ttl(name)
+            _, count, ttl = await pipe.execute()
+        return int(count), max(1, int(ttl))
+
+
+_local = LocalWindows()
+_redis: RedisWindows | None = None
+
+
+def _redis_windows() -> RedisWindows | None:
+    global _redis
+    url = str(settings.REDIS_URL)
+    if not url:
+        return None
+    if _redis is None or _redis.url != url:
+        config = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+        _redis = RedisWindows(url, str(config.get("prefix", "asgi")))
+    return _redis
+
+
+async def _check_rate(api_key: ApiKey) -> None:
+    limit = api_key.requests_per_minute
+    if not limit:
+        return
+    shared = _redis_windows()
+    if shared is None:
+        count, reset = _local.hit(api_key.prefix)
+    else:
+        try:
+            count, reset = await shared.hit(api_key.prefix)
+        except aioredis.RedisError as exc:
+            # Degrade to this process's own count rather than refuse every request.
+            logger.warning("rate limit counter unavailable, counting locally: %s", exc)
+            count, reset = _local.hit(api_key.prefix)
+    if count > limit:
+        raise RateLimited(
+            f"Rate limit reached on requests per min (RPM): limit {limit}. "
+            f"Please try again in {reset}s.",
+            retry_after=reset,
+        )
+
+
+# --- the one entry point -------------------------------------------------------------------
+
+
+async def authorize(request: HttpRequest) -> None:
+    """Authenticate the caller and apply its key's limits; sets ``request.api_key`` and
+    ``request.api_key_owner``. Raises ``InvalidApiKey`` (401), ``ModelNotAllowed`` (403)
+    or ``RateLimited`` (429 with Retry-After)."""
+    if not keys_required() or request.path_info in OPEN_PATHS:
+        return
+    api_key = await run_sync(api_key_authenticate)(header=request.headers.get("Authorization", ""))
+    request.api_key = api_key  # type: ignore[attr-defined]
+    request.api_key_owner = api_key.owner  # type: ignore[attr-defined]
+    await _check_rate(api_key)
+    if (request.method, request.path_info) in RUN_STARTING_ROUTES:
+        await run_sync(_check_run_start)(api_key, _requested_model(request))

@@ -1,0 +1,54 @@
+"""Issue a ``/v1`` API key and print it once (only its digest is stored)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from gateway.services import api_key_create
+from maruntime.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = (
+        "Create an API key for the /v1 surface and print it. The key is shown only now; "
+        "store it, it cannot be recovered (revoke it and create another if lost)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--name", required=True, help="what the key is for")
+        parser.add_argument(
+            "--owner",
+            default="",
+            help="tenant whose keys share sessions (default: key_<prefix>, private to the key)",
+        )
+        parser.add_argument(
+            "--templates",
+            default="",
+            help="comma-separated models (templates, pipelines) it may use; default all",
+        )
+        parser.add_argument("--rpm", type=int, default=60, help="requests per minute; 0 = no limit")
+        parser.add_argument("--tokens-per-day", type=int, default=0, help="0 = no limit")
+        parser.add_argument("--concurrent-runs", type=int, default=0, help="0 = no limit")
+        parser.add_argument("--admin", action="store_true", help="may read every session")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            issued = api_key_create(
+                name=options["name"],
+                owner=options["owner"],
+                templates=[t for t in options["templates"].split(",") if t.strip()],
+                is_admin=options["admin"],
+                requests_per_minute=options["rpm"],
+                tokens_per_day=options["tokens_per_day"],
+                concurrent_runs=options["concurrent_runs"],
+            )
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        key = issued.api_key
+        self.stderr.write(
+            f"Created API key '{key.name}' (prefix {key.prefix}, owner {key.owner}). "
+            "It is shown once; store it now."
+        )
+        self.stdout.write(issued.plain)

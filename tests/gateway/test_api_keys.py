@@ -1,0 +1,359 @@
+"""API keys on ``/v1``: authentication, model scopes, session isolation and the per-key
+limits, through Django's async test client (and once through the official openai client)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import socket
+from urllib.parse import urlparse
+
+import openai
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.management import call_command
+from django.urls import reverse
+
+from agents.models import Run, Session
+from agents.services import session_start
+from catalog.selectors import active_template_versions
+from gateway import auth, services
+from gateway.models import ApiKey
+from tests.e2e.conftest import stack, stack_env  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TEST_REDIS_URL = os.environ.get("MARUNTIME_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def keys_on(settings):
+    settings.GATEWAY_AUTH = "keys"
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    call_command("seed_builtin", stdout=io.StringIO())
+
+
+def issue(**options) -> str:
+    options.setdefault("name", "test")
+    return services.api_key_create(**options).plain
+
+
+aissue = sync_to_async(issue)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def start_session(owner: str, template: str = "sgr_agent") -> Session:
+    version = active_template_versions().get(template__name=template)
+    session, _ = session_start(template_version=version, task="find cats", owner=owner)
+    return session
+
+
+astart_session = sync_to_async(start_session)
+
+
+def assert_envelope(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert set(error) == {"message", "type", "param", "code"}
+    return error
+
+
+# --- authentication ------------------------------------------------------------------------
+
+
+async def test_missing_key_is_401(async_client, keys_on):
+    error = assert_envelope(await async_client.get("/v1/models"), 401, "invalid_api_key")
+    assert "didn't provide an API key" in error["message"]
+    assert error["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize(
+    "key", ["none", "sk-something-else", "mrt_000000000000_wrongsecret", "Basic abc"]
+)
+async def test_unknown_key_is_401(async_client, keys_on, key):
+    await aissue()
+    response = await async_client.get("/v1/models", headers=bearer(key))
+    error = assert_envelope(response, 401, "invalid_api_key")
+    assert error["message"].startswith("Incorrect API key provided")
+
+
+async def test_right_prefix_wrong_secret_is_401(async_client, keys_on):
+    plain = await aissue()
+    response = await async_client.get("/v1/models", headers=bearer(plain[:-4] + "AAAA"))
+    error = assert_envelope(response, 401, "invalid_api_key")
+    assert plain not in error["message"]
+
+
+async def test_revoked_key_is_401(async_client, keys_on):
+    plain = await aissue()
+    assert (await async_client.get("/v1/models", headers=bearer(plain))).status_code == 200
+    await sync_to_async(services.api_key_revoke)(prefix=services.key_prefix(plain))
+    error = assert_envelope(
+        await async_client.get("/v1/models", headers=bearer(plain)), 401, "invalid_api_key"
+    )
+    assert "revoked" in error["message"]
+
+
+async def test_valid_key_lists_models_and_notes_its_use(async_client, keys_on, seeded):
+    plain = await aissue()
+    response = await async_client.get("/v1/models", headers=bearer(plain))
+    assert response.status_code == 200
+    assert "sgr_agent" in {m["id"] for m in response.json()["data"]}
+    key = await ApiKey.objects.aget(prefix=services.key_prefix(plain))
+    assert key.last_used_at is not None
+
+
+async def test_auth_off_keeps_anonymous_access(async_client, settings, seeded):
+    settings.GATEWAY_AUTH = "off"
+    assert (await async_client.get("/v1/models")).status_code == 200
+    response = await async_client.get("/v1/models", headers=bearer("none"))
+    assert response.status_code == 200
+
+
+def test_key_is_stored_only_as_a_digest():
+    plain = issue(name="stored")
+    row = ApiKey.objects.filter(prefix=services.key_prefix(plain)).values().get()
+    secret = plain.rsplit("_", 1)[1]
+    assert not any(secret in str(value) for value in row.values())
+    assert row["secret_hash"] == hashlib.sha256(plain.encode()).hexdigest()
+    assert row["owner"] == f"key_{row['prefix']}"
+
+
+# --- scopes --------------------------------------------------------------------------------
+
+
+async def test_template_scope_filters_models_and_refuses_others(async_client, keys_on, seeded):
+    plain = await aissue(templates=["sgr_agent"])
+    listed = await async_client.get("/v1/models", headers=bearer(plain))
+    assert [m["id"] for m in listed.json()["data"]] == ["sgr_agent"]
+    assert (await async_client.get("/v1/models/sgr_agent", headers=bearer(plain))).status_code == (
+        200
+    )
+    response = await async_client.get("/v1/models/tool_calling_agent@1", headers=bearer(plain))
+    assert_envelope(response, 403, "model_not_allowed")
+    response = await async_client.post(
+        "/v1/chat/completions",
+        {"model": "tool_calling_agent", "messages": [{"role": "user", "content": "hi"}]},
+        content_type="application/json",
+        headers=bearer(plain),
+    )
+    assert assert_envelope(response, 403, "model_not_allowed")["param"] == "model"
+    assert not await Session.objects.aexists()
+
+
+async def test_scope_applies_to_a_resumed_session(async_client, keys_on, seeded):
+    plain = await aissue(owner="acme", templates=["sgr_agent"])
+    session = await astart_session("acme", template="tool_calling_agent")
+    response = await async_client.post(
+        "/v1/chat/completions",
+        {"model": str(session.pk), "messages": [{"role": "user", "content": "more"}]},
+        content_type="application/json",
+        headers=bearer(plain),
+    )
+    assert_envelope(response, 403, "model_not_allowed")
+
+
+# --- session isolation ---------------------------------------------------------------------
+
+
+async def test_a_key_sees_only_its_own_sessions(async_client, keys_on, seeded):
+    key_a, key_b = await aissue(name="a"), await aissue(name="b")
+    owner_a = f"key_{services.key_prefix(key_a)}"
+    session = await astart_session(owner_a)
+    url = f"/v1/sessions/{session.pk}"
+
+    assert (await async_client.get(url, headers=bearer(key_a))).status_code == 200
+    assert_envelope(await async_client.get(url, headers=bearer(key_b)), 404, "session_not_found")
+    listed = await async_client.get("/v1/sessions", headers=bearer(key_b))
+    assert listed.json()["data"] == []
+    for path in (f"{url}/events", f"{url}/cancel"):
+        method = async_client.post if path.endswith("cancel") else async_client.get
+        assert (await method(path, headers=bearer(key_b))).status_code == 404, path
+    response = await async_client.post(
+        "/v1/chat/completions",
+        {"model": str(session.pk), "messages": [{"role": "user", "content": "mine now"}]},
+        content_type="application/json",
+        headers=bearer(key_b),
+    )
+    assert response.status_code == 404
+    listed = await async_client.get("/v1/sessions", headers=bearer(key_a))
+    assert [s["id"] for s in listed.json()["data"]] == [str(session.pk)]
+
+
+async def test_keys_of_one_tenant_share_sessions(async_client, keys_on, seeded):
+    first, second = await aissue(owner="acme"), await aissue(owner="acme")
+    other = await aissue(owner="globex")
+    session = await astart_session("acme")
+    url = f"/v1/sessions/{session.pk}"
+    assert (await async_client.get(url, headers=bearer(first))).status_code == 200
+    assert (await async_client.get(url, headers=bearer(second))).status_code == 200
+    assert (await async_client.get(url, headers=bearer(other))).status_code == 404
+
+
+async def test_an_admin_key_reads_every_session_but_writes_as_itself(async_client, keys_on, seeded):
+    admin = await aissue(is_admin=True)
+    session = await astart_session("acme")
+    url = f"/v1/sessions/{session.pk}"
+    assert (await async_client.get(url, headers=bearer(admin))).status_code == 200
+    listed = await async_client.get("/v1/sessions", headers=bearer(admin))
+    assert str(session.pk) in [s["id"] for s in listed.json()["data"]]
+    assert (await async_client.post(f"{url}/cancel", headers=bearer(admin))).status_code == 404
+
+
+# --- limits --------------------------------------------------------------------------------
+
+
+async def test_requests_per_minute_answer_429_with_retry_after(async_client, keys_on):
+    plain = await aissue(requests_per_minute=2)
+    for _ in range(2):
+        assert (await async_client.get("/v1/models", headers=bearer(plain))).status_code == 200
+    response = await async_client.get("/v1/models", headers=bearer(plain))
+    error = assert_envelope(response, 429, "rate_limit_exceeded")
+    assert error["type"] == "requests"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    # Another key has its own window.
+    assert (await async_client.get("/v1/models", headers=bearer(await aissue()))).status_code == (
+        200
+    )
+
+
+def _redis_answers(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), 1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+async def test_requests_per_minute_are_counted_in_redis_when_configured(
+    async_client, keys_on, settings
+):
+    if not _redis_answers(TEST_REDIS_URL):
+        pytest.skip(f"Redis is not reachable at {TEST_REDIS_URL}")
+    settings.REDIS_URL = TEST_REDIS_URL
+    plain = await aissue(requests_per_minute=1)
+    assert (await async_client.get("/v1/models", headers=bearer(plain))).status_code == 200
+    # A second gateway process would start with an empty local counter; Redis still knows.
+    auth._local = auth.LocalWindows()
+    response = await async_client.get("/v1/models", headers=bearer(plain))
+    assert_envelope(response, 429, "rate_limit_exceeded")
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+async def test_concurrent_run_limit_answers_429(async_client, keys_on, seeded):
+    plain = await aissue(owner="acme", concurrent_runs=1)
+    busy = await astart_session("acme")
+    body = {"model": "sgr_agent", "messages": [{"role": "user", "content": "another"}]}
+    response = await async_client.post(
+        "/v1/chat/completions", body, content_type="application/json", headers=bearer(plain)
+    )
+    error = assert_envelope(response, 429, "rate_limit_exceeded")
+    assert "Concurrent run limit" in error["message"]
+    assert int(response["Retry-After"]) >= 1
+    assert await Session.objects.acount() == 1
+    # Other tenants' runs do not count, nor do finished ones.
+    await Run.objects.filter(session=busy).aupdate(state=Run.State.FINISHED)
+    await astart_session("globex")
+    assert await sync_to_async(services.owner_active_run_count)(owner="acme") == 0
+
+
+async def test_tokens_per_day_limit_answers_429(async_client, keys_on, seeded):
+    plain = await aissue(owner="acme", tokens_per_day=100)
+    session = await astart_session("acme")
+    await Run.objects.filter(session=session).aupdate(state=Run.State.FINISHED)
+    session.context["usage"] = {"prompt": 80, "completion": 30}
+    await session.asave(update_fields=["context", "updated_at"])
+    other = await astart_session("globex")
+    other.context["usage"] = {"prompt": 5000, "completion": 0}
+    await other.asave(update_fields=["context"])
+    assert await sync_to_async(services.owner_tokens_today)(owner="acme") == 110
+    response = await async_client.post(
+        "/v1/chat/completions",
+        {"model": "sgr_agent", "messages": [{"role": "user", "content": "more"}]},
+        content_type="application/json",
+        headers=bearer(plain),
+    )
+    error = assert_envelope(response, 429, "rate_limit_exceeded")
+    assert error["type"] == "tokens"
+    assert 1 <= int(response["Retry-After"]) <= 86_401
+
+
+# --- management commands and admin ---------------------------------------------------------
+
+
+async def test_create_and_revoke_api_key_commands(async_client, keys_on, seeded):
+    out, err = io.StringIO(), io.StringIO()
+    await sync_to_async(call_command)(
+        "create_api_key",
+        "--name=ci",
+        "--owner=acme",
+        "--templates=sgr_agent,tool_calling_agent",
+        "--rpm=5",
+        "--tokens-per-day=1000",
+        "--concurrent-runs=2",
+        stdout=out,
+        stderr=err,
+    )
+    plain = out.getvalue().strip()
+    assert plain.startswith("mrt_") and "\n" not in plain
+    assert "shown once" in err.getvalue() and plain not in err.getvalue()
+    key = await ApiKey.objects.aget(prefix=services.key_prefix(plain))
+    assert (key.name, key.owner, key.templates, key.is_admin) == (
+        "ci",
+        "acme",
+        ["sgr_agent", "tool_calling_agent"],
+        False,
+    )
+    assert (key.requests_per_minute, key.tokens_per_day, key.concurrent_runs) == (5, 1000, 2)
+    assert (await async_client.get("/v1/models", headers=bearer(plain))).status_code == 200
+
+    out = io.StringIO()
+    await sync_to_async(call_command)("revoke_api_key", key.prefix, stdout=out)
+    assert key.prefix in out.getvalue()
+    assert (await async_client.get("/v1/models", headers=bearer(plain))).status_code == 401
+
+
+def test_admin_lists_and_revokes_keys_without_showing_the_digest(admin_client):
+    plain = issue(name="ops")
+    key = ApiKey.objects.get(prefix=services.key_prefix(plain))
+    changelist = reverse("admin:gateway_apikey_changelist")
+    page = admin_client.get(changelist).content.decode()
+    assert key.prefix in page and key.secret_hash not in page
+    change = admin_client.get(reverse("admin:gateway_apikey_change", args=[key.pk]))
+    assert change.status_code == 200 and key.secret_hash not in change.content.decode()
+    admin_client.post(changelist, {"action": "revoke", "_selected_action": [key.pk]})
+    key.refresh_from_db()
+    assert key.revoked and key.revoked_at is not None
+
+
+# --- the official client -------------------------------------------------------------------
+
+
+def test_the_openai_client_authenticates_with_a_key(request, seeded):
+    base_url = request.getfixturevalue("stack").gateway(pool=False, GATEWAY_AUTH="keys")
+    plain = issue(name="sdk", templates=["sgr_agent"], requests_per_minute=2)
+
+    def client(key: str) -> openai.OpenAI:
+        return openai.OpenAI(base_url=f"{base_url}/v1", api_key=key, max_retries=0, timeout=30)
+
+    assert [m.id for m in client(plain).models.list()] == ["sgr_agent"]
+    with pytest.raises(openai.AuthenticationError) as denied:
+        client("none").models.list()
+    assert denied.value.code == "invalid_api_key"
+    with pytest.raises(openai.PermissionDeniedError):
+        client(plain).chat.completions.create(
+            model="tool_calling_agent", messages=[{"role": "user", "content": "hi"}]
+        )
+    with pytest.raises(openai.RateLimitError) as limited:
+        client(plain).models.list()
+    assert int(limited.value.response.headers["Retry-After"]) >= 1
