@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gateway.views import catalog, chat, ops, sessions, tools
+from gateway.views import catalog, chat, sessions, tools
 
 urlpatterns = [
     path("v1/chat/completions", chat.chat_completions),
@@ -14,7 +14,4 @@ urlpatterns = [
     path("v1/tools", tools.tools_list),
     path("v1/tools/search", tools.tools_search),
     path("v1/agents/search", tools.agents_search),
-    path("healthz", ops.healthz),
-    path("readyz", ops.readyz),
-    path("metrics", ops.metrics),
 ]

@@ -28,6 +28,11 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-not-for-production")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if not PRODUCTION else [])
+# Behind a TLS-terminating proxy: the origins admin forms are posted from, and whether to
+# trust X-Forwarded-Proto.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 MARUNTIME_HOME = Path(env.str("MARUNTIME_HOME", default=str(BASE_DIR / ".maruntime")))
 
 INSTALLED_APPS = [
@@ -50,6 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "maruntime.probes.ProbeMiddleware",
     "maruntime.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -145,6 +151,8 @@ POOL_LEASE_SECONDS = env.float("POOL_LEASE_SECONDS", default=10.0)
 POOL_POLL_SECONDS = env.float("POOL_POLL_SECONDS", default=1.0)
 # A run claimed this many times without finishing (its worker kept crashing) fails.
 POOL_MAX_ATTEMPTS = env.int("POOL_MAX_ATTEMPTS", default=5)
+# `runpool` serves its Prometheus metrics on this port (0: not served).
+POOL_METRICS_PORT = env.int("POOL_METRICS_PORT", default=0)
 # Threads (each with its own database connection) a worker's runs share for ORM calls.
 POOL_DB_THREADS = env.int("POOL_DB_THREADS", default=16)
 # Deployments (and parallel test runs) sharing one Redis keep apart by prefix.

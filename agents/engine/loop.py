@@ -84,6 +84,9 @@ async def execute_run(
     try:
         while True:
             definition = await definitions.get(session.template_version_id, refresh=refresh)
+            if refresh:
+                # Reset with the run's token in ``finally``, like every binding below it.
+                bind_log_context(template=definition.template_name)
             refresh = False
             context = session.context
             try:

@@ -475,7 +475,7 @@ class FakeLLM:
         with self._lock:
             self._queue.extend(replies)
 
-    def wait_for_requests(self, n: int, timeout: float = 5.0) -> None:
+    def wait_for_requests(self, n: int, timeout: float = 20.0) -> None:
         """Block until at least ``n`` requests have arrived; AssertionError on timeout."""
         with self._lock:
             if not self._lock.wait_for(lambda: len(self.requests) >= n, timeout):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from prometheus_client import start_http_server
 
 from agents.runtime.consumer import serve_pool
 from agents.runtime.pool import Pool
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         loop.set_default_executor(ThreadPoolExecutor(settings.POOL_DB_THREADS, "pool-db"))
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, pool.stop)
+        if settings.POOL_METRICS_PORT:
+            start_http_server(settings.POOL_METRICS_PORT)
         self.stdout.write(f"runtime pool {pool.worker_id} started")
         self.stdout.flush()
         await serve_pool(pool)

@@ -45,7 +45,7 @@ def test_rules_compose_and_conditions_on_stage():
     )
     outcome = apply_rules(rules, TOOLS, {"iteration": 9, "searches_used": 9})
     assert outcome.tools == ["final_answer", "reasoning"]
-    assert outcome.excluded["create_report"] == "iterations exhausted: only report or answer"
+    assert outcome.excluded["create_report"] == "rule 4"  # kept by the limit, dropped by stage
 
 
 def test_lt_bounds():
