@@ -58,9 +58,10 @@ def new_context() -> dict[str, Any]:
     }
 
 
-def _append_events(session: Session, run: Run | None, events: list[NewEvent]) -> int:
-    """Append under the session row lock (the caller holds it). Returns the last seq."""
-    seq = session.last_seq
+def _insert_events(session: Session, run: Run | None, events: list[NewEvent], *, after: int) -> int:
+    """Insert ``events`` numbered from ``after + 1`` (the caller holds the session row lock
+    and stores the returned last seq on the session). Announced after commit."""
+    seq = after
     rows = []
     for event in events:
         seq += 1
@@ -75,10 +76,18 @@ def _append_events(session: Session, run: Run | None, events: list[NewEvent]) ->
             )
         )
     SessionEvent.objects.bulk_create(rows)
-    session.last_seq = seq
-    Session.objects.filter(pk=session.pk).update(last_seq=seq, updated_at=timezone.now())
-    transaction.on_commit(lambda: notify_session(session.pk, seq))
-    return seq
+    last = seq
+    transaction.on_commit(lambda: notify_session(session.pk, last))
+    return last
+
+
+def _append_events(session: Session, run: Run | None, events: list[NewEvent]) -> int:
+    """Append under the session row lock (the caller holds it). Returns the last seq."""
+    session.last_seq = _insert_events(session, run, events, after=session.last_seq)
+    Session.objects.filter(pk=session.pk).update(
+        last_seq=session.last_seq, updated_at=timezone.now()
+    )
+    return session.last_seq
 
 
 def _queue_run(session: Session, *, message: str) -> Run:
@@ -112,6 +121,11 @@ def session_start(
             "content": render_prompt(template_version.initial_user_prompt or "{task}", task=task),
         }
     )
+    events = [
+        NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": task}),
+        NewEvent(SessionEvent.Type.STATE, {"state": Session.State.INITED}),
+    ]
+    # The new session's seq counter starts at its first events: no update afterwards.
     session = Session.objects.create(
         template_version=template_version,
         pipeline_version=pipeline_version,
@@ -121,16 +135,10 @@ def session_start(
         owner=owner,
         task=task,
         context=context,
+        last_seq=len(events),
     )
     run = _queue_run(session, message=task)
-    _append_events(
-        session,
-        run,
-        [
-            NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": task}),
-            NewEvent(SessionEvent.Type.STATE, {"state": Session.State.INITED}),
-        ],
-    )
+    _insert_events(session, run, events, after=0)
     return session, run
 
 
@@ -240,11 +248,14 @@ def queued_run_count() -> int:
     return Run.objects.filter(state=Run.State.QUEUED).count()
 
 
-def _locked_owned_run(run_id: int, worker: str, *, fence_cancel: bool = False) -> Run:
+def _locked_owned_run(
+    run_id: int, worker: str, *, fence_cancel: bool = False, session_id: uuid.UUID | None = None
+) -> Run:
     """The run and its session, row-locked in the order every writer uses (session, then
     run), while ``worker`` holds the lease; ``RunCancelled`` once a cancel was requested
     (with ``fence_cancel``), so a step in flight cannot overwrite the cancelled state."""
-    session_id = Run.objects.filter(pk=run_id).values_list("session_id", flat=True).first()
+    if session_id is None:
+        session_id = Run.objects.filter(pk=run_id).values_list("session_id", flat=True).first()
     if session_id is None:
         raise LeaseLost(f"run {run_id} no longer exists")
     session = Session.objects.select_for_update().get(pk=session_id)
@@ -311,13 +322,15 @@ class StepRecord:
     template_version_id: int | None = None
     pipeline_step: int | None = None
     finish_outcome: str | None = None
+    # A pure tool's finished execution, stored with the step rather than around the call.
+    tool_execution: ToolExecution | None = None
 
 
 @transaction.atomic
-def step_record(*, run_id: int, worker: str, record: StepRecord) -> Session:
+def step_record(*, run_id: int, session_id: uuid.UUID, worker: str, record: StepRecord) -> Session:
     """Persist one step in one transaction, only while holding the lease. When
     ``finish_outcome`` is set the run finishes and the next pending run is promoted."""
-    run = _locked_owned_run(run_id, worker, fence_cancel=True)
+    run = _locked_owned_run(run_id, worker, fence_cancel=True, session_id=session_id)
     session = run.session
     session.context = record.context
     fields = ["context", "updated_at"]
@@ -330,9 +343,13 @@ def step_record(*, run_id: int, worker: str, record: StepRecord) -> Session:
         session.state = record.session_state
         fields.append("state")
         record.events.append(NewEvent(SessionEvent.Type.STATE, {"state": record.session_state}))
-    session.save(update_fields=fields)
     if record.events:
-        _append_events(session, run, record.events)
+        session.last_seq = _insert_events(session, run, record.events, after=session.last_seq)
+        fields.append("last_seq")
+    session.save(update_fields=fields)
+    if record.tool_execution is not None:
+        record.tool_execution.run = run
+        record.tool_execution.save()
     if record.finish_outcome is not None:
         _finish_run(run, outcome=record.finish_outcome, error=record.error or "")
     return session
@@ -439,16 +456,22 @@ def tool_execution_begin(
     tool_name: str,
     arguments: dict[str, Any],
 ) -> None:
-    """Record that the call starts (a retry after a crash resets the same row)."""
-    ToolExecution.objects.update_or_create(
-        idempotency_key=idempotency_key,
-        defaults={
-            "session_id": session_id,
-            "run_id": run_id,
-            "tool_name": tool_name,
-            "arguments": arguments,
-            "status": ToolExecution.Status.RUNNING,
-        },
+    """Record that the call starts (a retry after a crash resets the same row); one
+    ``INSERT ... ON CONFLICT`` statement."""
+    ToolExecution.objects.bulk_create(
+        [
+            ToolExecution(
+                idempotency_key=idempotency_key,
+                session_id=session_id,
+                run_id=run_id,
+                tool_name=tool_name,
+                arguments=arguments,
+                status=ToolExecution.Status.RUNNING,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["idempotency_key"],
+        update_fields=["run", "arguments", "status"],
     )
 
 

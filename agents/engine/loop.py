@@ -23,16 +23,17 @@ from agents.engine.flavours import FLAVOURS, tool_call_message
 from agents.engine.prompts import render_prompt
 from agents.engine.rules import apply_rules
 from agents.engine.selection import select_tools
-from agents.models import Run, Session, SessionEvent
+from agents.models import Run, Session, SessionEvent, ToolExecution
 from agents.services import NewEvent, StepRecord
 from agents.tools.base import ToolContext, ToolOutcome, WorkerRuntime
-from agents.tools.executor import execute_tool
+from agents.tools.executor import execute_tool, is_pure
 from maruntime.asyncdb import run_sync
 from maruntime.errors import DomainError
 from maruntime.observability import bind_log_context, reset_log_context
 
 Event = SessionEvent.Type
 TOOL_RESULT_EVENT_LIMIT = 4000
+DEFINITION_TTL_SECONDS = 5.0
 
 
 @dataclass
@@ -49,26 +50,34 @@ def _load(run_id: int) -> Session:
 
 
 class DefinitionCache:
-    """Agent definitions held by an instance for the life of the worker; reloaded when
-    the catalog's tool set for the template changes (checked once per run)."""
+    """Agent definitions held by a worker's instances, rebuilt when older than
+    ``DEFINITION_TTL_SECONDS`` so catalog changes (a tool activated, deactivated) reach
+    running workers within seconds without a reload on every run."""
 
     def __init__(self) -> None:
-        self._definitions: dict[int, AgentDefinition] = {}
+        self._definitions: dict[int, tuple[float, AgentDefinition]] = {}
 
-    async def get(self, template_version_id: int, *, refresh: bool) -> AgentDefinition:
-        if refresh or template_version_id not in self._definitions:
-            self._definitions[template_version_id] = await run_sync(load_definition)(
-                template_version_id
-            )
-        return self._definitions[template_version_id]
+    async def get(self, template_version_id: int) -> AgentDefinition:
+        cached = self._definitions.get(template_version_id)
+        if cached is None or time.monotonic() - cached[0] > DEFINITION_TTL_SECONDS:
+            definition = await run_sync(load_definition)(template_version_id)
+            cached = self._definitions[template_version_id] = (time.monotonic(), definition)
+        return cached[1]
 
 
 async def execute_run(
-    *, run_id: int, worker: str, stopping: asyncio.Event, definitions: DefinitionCache
+    *,
+    run_id: int,
+    worker: str,
+    stopping: asyncio.Event,
+    definitions: DefinitionCache,
+    session: Session | None = None,
 ) -> str:
     """Drive the run until it finishes, pauses for clarification or is handed back.
-    Returns the outcome. Raises ``LeaseLost`` if another worker took the run over."""
-    session = await run_sync(_load)(run_id)
+    Returns the outcome. Raises ``LeaseLost`` if another worker took the run over.
+    ``session``: the run's session when the caller already loaded it."""
+    if session is None:
+        session = await run_sync(_load)(run_id)
     scope = RunScope(
         run_id=run_id,
         worker=worker,
@@ -80,18 +89,18 @@ async def execute_run(
         return Session.State.CANCELLED
     token = bind_log_context(session_id=session.pk, run_id=run_id)
     started = time.monotonic()
-    refresh = True
+    # A call pending when the run starts may have run before a crash: look for its outcome.
+    resuming_call = bool(session.context.get("pending_call"))
     try:
         while True:
-            definition = await definitions.get(session.template_version_id, refresh=refresh)
-            if refresh:
-                # Reset with the run's token in ``finally``, like every binding below it.
-                bind_log_context(template=definition.template_name)
-            refresh = False
+            definition = await definitions.get(session.template_version_id)
+            # Reset with the run's token in ``finally``, like every binding below it.
+            bind_log_context(template=definition.template_name)
             context = session.context
             try:
                 if context.get("pending_call"):
-                    outcome = await _act(scope, definition, context)
+                    outcome = await _act(scope, definition, context, resuming=resuming_call)
+                    resuming_call = False
                     if outcome is not None:
                         return outcome
                 elif stopping.is_set():
@@ -104,8 +113,6 @@ async def execute_run(
                 await _fail(scope, context, error)
                 return Session.State.FAILED
             session = scope.session
-            if session.template_version_id != definition.template_version_id:
-                refresh = True
     finally:
         reset_log_context(token)
 
@@ -124,7 +131,7 @@ def _check_budgets(definition: AgentDefinition, context: dict[str, Any], started
 
 async def _record(scope: RunScope, record: StepRecord) -> None:
     scope.session = await run_sync(services.step_record)(
-        run_id=scope.run_id, worker=scope.worker, record=record
+        run_id=scope.run_id, session_id=scope.session.pk, worker=scope.worker, record=record
     )
 
 
@@ -206,34 +213,45 @@ async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[st
     )
 
 
-async def _act(scope: RunScope, definition: AgentDefinition, context: dict[str, Any]) -> str | None:
-    """Run the pending call (once, ever) and persist its effects. Returns the run's
-    outcome when the run ends here, else None."""
+async def _act(
+    scope: RunScope, definition: AgentDefinition, context: dict[str, Any], *, resuming: bool
+) -> str | None:
+    """Run the pending call (once, ever: when ``resuming``, a stored outcome is replayed)
+    and persist its effects. Returns the run's outcome when the run ends here, else None."""
     call = context["pending_call"]
     step = int(call["step"])
     session = scope.session
     # Unique per call for the session's whole life (pipeline steps restart the count).
     key = f"{session.pk}:{session.pipeline_step}:{step}:{call['call_id']}"
-    stored = await run_sync(services.tool_execution_outcome)(idempotency_key=key)
+    spec = definition.tools.get(call["tool"])
+    if spec is not None and is_pure(spec):
+        outcome, failed, duration_ms = await _call_tool(scope, spec, call)
+        execution = ToolExecution(
+            idempotency_key=key,
+            session_id=session.pk,
+            tool_name=call["tool"],
+            arguments=call["arguments"],
+            result=json.dumps(outcome.to_json(), ensure_ascii=False),
+            status=ToolExecution.Status.FAILED if failed else ToolExecution.Status.COMPLETED,
+            duration_ms=duration_ms,
+        )
+        return await _apply_outcome(scope, definition, context, call, outcome, execution)
+    stored = (
+        await run_sync(services.tool_execution_outcome)(idempotency_key=key) if resuming else None
+    )
     if stored is not None:
         outcome = ToolOutcome.from_json(stored)
     else:
-        outcome = await _run_tool(scope, definition, call, key)
+        outcome = await _run_tool(scope, spec, call, key)
     return await _apply_outcome(scope, definition, context, call, outcome)
 
 
-async def _run_tool(
-    scope: RunScope, definition: AgentDefinition, call: dict[str, Any], key: str
-) -> ToolOutcome:
+async def _call_tool(
+    scope: RunScope, spec: ToolSpec | None, call: dict[str, Any]
+) -> tuple[ToolOutcome, bool, float]:
+    """Execute the call; a failing tool becomes an error outcome the model sees.
+    Returns the outcome, whether it failed, and the duration in ms."""
     session = scope.session
-    await run_sync(services.tool_execution_begin)(
-        idempotency_key=key,
-        session_id=session.pk,
-        run_id=scope.run_id,
-        tool_name=call["tool"],
-        arguments=call["arguments"],
-    )
-    spec = definition.tools.get(call["tool"])
     context = ToolContext(
         session_id=session.pk,
         run_id=scope.run_id,
@@ -257,11 +275,24 @@ async def _run_tool(
         outcome = ToolOutcome(content=f"Error: the tool failed: {exc}")
     finally:
         reset_log_context(token)
-    await run_sync(services.tool_execution_finish)(
+    return outcome, failed, (time.perf_counter() - started) * 1000
+
+
+async def _run_tool(
+    scope: RunScope, spec: ToolSpec | None, call: dict[str, Any], key: str
+) -> ToolOutcome:
+    """A call with effects: recorded as running before it starts, finished after, so a
+    completed call is never executed again, whatever happens to this worker."""
+    await run_sync(services.tool_execution_begin)(
         idempotency_key=key,
-        outcome=outcome.to_json(),
-        failed=failed,
-        duration_ms=(time.perf_counter() - started) * 1000,
+        session_id=scope.session.pk,
+        run_id=scope.run_id,
+        tool_name=call["tool"],
+        arguments=call["arguments"],
+    )
+    outcome, failed, duration_ms = await _call_tool(scope, spec, call)
+    await run_sync(services.tool_execution_finish)(
+        idempotency_key=key, outcome=outcome.to_json(), failed=failed, duration_ms=duration_ms
     )
     return outcome
 
@@ -272,6 +303,7 @@ async def _apply_outcome(
     context: dict[str, Any],
     call: dict[str, Any],
     outcome: ToolOutcome,
+    execution: ToolExecution | None = None,
 ) -> str | None:
     step = int(call["step"])
     new_context = {**context, **outcome.context_updates, "pending_call": None}
@@ -294,7 +326,7 @@ async def _apply_outcome(
             step,
         )
     ]
-    record = StepRecord(events=events, context=new_context)
+    record = StepRecord(events=events, context=new_context, tool_execution=execution)
     if outcome.ending == "clarification":
         events.append(NewEvent(Event.CLARIFICATION, outcome.payload, step))
         record.session_state = Session.State.WAITING_FOR_CLARIFICATION

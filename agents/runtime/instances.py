@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import close_old_connections
 from django.db.models import F
 from django.utils import timezone
 
 from agents.engine.loop import DefinitionCache
-from agents.models import AgentInstance
+from agents.models import AgentInstance, Run, Session
 
 
 class InstanceSlots:
@@ -21,6 +22,14 @@ class InstanceSlots:
         self.worker = worker
         self.definitions = DefinitionCache()
         self._idle: dict[int, list[int]] = {}
+
+    def acquire_for_run(self, run_id: int) -> tuple[Session, int]:
+        """The run's session and an instance for its template version, in one call."""
+        session = Run.objects.select_related("session").get(pk=run_id).session
+        instance_id = self.acquire(
+            template_version_id=session.template_version_id, session_id=session.pk
+        )
+        return session, instance_id
 
     def acquire(self, *, template_version_id: int, session_id: uuid.UUID) -> int:
         """An idle instance for this template version, or a new one; marks it busy."""
@@ -52,6 +61,9 @@ class InstanceSlots:
         )
         if not failed:
             self._idle.setdefault(template_version_id, []).append(instance_id)
+        # This thread's connection is reused by later runs: recycle it when it is too old
+        # or broken, as Django does at the end of a request.
+        close_old_connections()
 
     def heartbeat(self) -> None:
         AgentInstance.objects.filter(worker=self.worker).exclude(

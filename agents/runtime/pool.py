@@ -20,11 +20,9 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
 
 from agents import services
 from agents.engine.loop import execute_run
-from agents.models import Run
 from agents.runtime.instances import InstanceSlots
 from agents.services import LeaseLost, RunCancelled
 from maruntime.asyncdb import run_sync
@@ -35,15 +33,6 @@ logger = logging.getLogger(__name__)
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def _template_version_of(run_id: int) -> tuple[int, uuid.UUID]:
-    run = (
-        Run.objects.select_related("session")
-        .only("session__template_version_id", "session__id")
-        .get(pk=run_id)
-    )
-    return run.session.template_version_id, run.session.pk
 
 
 class Pool:
@@ -102,10 +91,8 @@ class Pool:
 
     async def _execute(self, run_id: int) -> None:
         ACTIVE_RUNS.inc()
-        template_version_id, session_id = await run_sync(_template_version_of)(run_id)
-        instance_id = await run_sync(self.slots.acquire)(
-            template_version_id=template_version_id, session_id=session_id
-        )
+        session, instance_id = await run_sync(self.slots.acquire_for_run)(run_id)
+        template_version_id = session.template_version_id
         failed = False
         try:
             await execute_run(
@@ -113,6 +100,7 @@ class Pool:
                 worker=self.worker_id,
                 stopping=self.stopping,
                 definitions=self.slots.definitions,
+                session=session,
             )
         except (asyncio.CancelledError, RunCancelled):
             await run_sync(services.run_finish_cancelled)(run_id=run_id, worker=self.worker_id)
@@ -129,7 +117,6 @@ class Pool:
             await run_sync(self.slots.release)(
                 instance_id=instance_id, template_version_id=template_version_id, failed=failed
             )
-            await run_sync(close_old_connections)()
             self._wakeup.set()
 
     async def _upkeep(self) -> None:

@@ -17,11 +17,16 @@ from agents.tools.base import ToolContext, ToolImplementation, ToolOutcome
 from maruntime.asyncdb import run_sync
 
 BUILTIN_TOOLS: dict[str, ToolImplementation] = {}
+# Implementations with no effect outside their outcome: running one again gives the same
+# outcome, so the engine records them with the step instead of around the call.
+PURE_TOOLS: set[str] = set()
 
 
-def builtin(name: str) -> Any:
+def builtin(name: str, *, pure: bool = False) -> Any:
     def register(function: ToolImplementation) -> ToolImplementation:
         BUILTIN_TOOLS[name] = function
+        if pure:
+            PURE_TOOLS.add(name)
         return function
 
     return register
@@ -31,12 +36,12 @@ def _lines(values: Any) -> str:
     return "\n".join(f"- {v}" for v in values or [])
 
 
-@builtin("reasoning")
+@builtin("reasoning", pure=True)
 async def reasoning(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
     return ToolOutcome(content=json.dumps(arguments, ensure_ascii=False))
 
 
-@builtin("clarification")
+@builtin("clarification", pure=True)
 async def clarification(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
     questions = [str(q) for q in arguments.get("questions") or []]
     text = "\n".join(questions)
@@ -50,7 +55,7 @@ async def clarification(arguments: dict[str, Any], context: ToolContext) -> Tool
     )
 
 
-@builtin("generate_plan")
+@builtin("generate_plan", pure=True)
 async def generate_plan(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
     plan = {
         "goal": arguments.get("research_goal", ""),
@@ -62,7 +67,7 @@ async def generate_plan(arguments: dict[str, Any], context: ToolContext) -> Tool
     )
 
 
-@builtin("adapt_plan")
+@builtin("adapt_plan", pure=True)
 async def adapt_plan(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
     plan = {
         "goal": arguments.get("new_goal") or (context.state.get("plan") or {}).get("goal", ""),
@@ -143,7 +148,7 @@ async def create_report(arguments: dict[str, Any], context: ToolContext) -> Tool
     )
 
 
-@builtin("final_answer")
+@builtin("final_answer", pure=True)
 async def final_answer(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
     answer = str(arguments.get("answer", ""))
     status = str(arguments.get("status", "completed")).lower()

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from agents.engine.definition import ToolSpec
 from agents.tools.base import ToolContext, ToolOutcome
-from agents.tools.builtin import BUILTIN_TOOLS
+from agents.tools.builtin import BUILTIN_TOOLS, PURE_TOOLS
 from maruntime.observability import TOOL_LATENCY
 
 HTTP_TOOL_MAX_BYTES = 256_000
@@ -24,6 +24,11 @@ HTTP_TOOL_MAX_BYTES = 256_000
 
 class ToolCallError(Exception):
     """The tool could not do its job; the message goes back to the model."""
+
+
+def is_pure(spec: ToolSpec) -> bool:
+    """A built-in without effects outside its outcome (see ``builtin.PURE_TOOLS``)."""
+    return spec.binding_kind == "python" and spec.binding.get("entrypoint") in PURE_TOOLS
 
 
 async def execute_tool(

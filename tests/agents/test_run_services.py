@@ -77,7 +77,7 @@ def test_a_step_in_flight_cannot_undo_a_cancel(session):
         session_state=Session.State.RUNNING,
     )
     with pytest.raises(RunCancelled):
-        services.step_record(run_id=run.pk, worker="w1", record=record)
+        services.step_record(run_id=run.pk, session_id=run.session_id, worker="w1", record=record)
     session.refresh_from_db()
     assert session.state == "cancelled"
     assert not session.events.filter(type=SessionEvent.Type.REASONING).exists()

@@ -33,6 +33,11 @@ def _stream(base_url: str, model: str, content: str, **extra):
     return list(stream)
 
 
+def _error_body(error: openai.APIStatusError) -> dict:
+    assert isinstance(error.body, dict)
+    return error.body
+
+
 def test_models_lists_the_builtin_templates(server):
     names = {m.id for m in client_for(server).models.list()}
     assert {"sgr_agent", "sgr_tool_calling_agent", "tool_calling_agent"} <= names
@@ -90,7 +95,7 @@ def test_non_streamed_completion(server, fake_llm):
     completion = raw.parse()
     assert completion.choices[0].message.content == "Paris."
     assert completion.choices[0].finish_reason == "stop"
-    assert raw.headers["X-Session-Id"] == completion.model_extra["session_id"]
+    assert raw.headers["X-Session-Id"] == (completion.model_extra or {})["session_id"]
     detail = httpx.get(f"{server}/v1/sessions/{raw.headers['X-Session-Id']}").json()
     assert detail["state"] == "completed" and detail["result"] == "Paris."
 
@@ -120,7 +125,7 @@ def test_clarification_round_trip(server, fake_llm):
 def test_unknown_model_is_404(server):
     with pytest.raises(openai.NotFoundError) as error:
         _stream(server, "no_such_agent", "hi")
-    assert error.value.body["code"] == "model_not_found"
+    assert _error_body(error.value)["code"] == "model_not_found"
 
 
 @pytest.mark.parametrize(
@@ -200,7 +205,7 @@ def test_no_upstream_configured_answers_503(stack):
     with pytest.raises(openai.APIStatusError) as error:
         _stream(base, "sgr_agent", "hi")
     assert error.value.status_code == 503
-    assert "OPENAI_BASE_URL" in error.value.body["message"]
+    assert "OPENAI_BASE_URL" in _error_body(error.value)["message"]
     assert Session.objects.count() == before
 
 

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         pool = Pool(concurrency=concurrency)
         loop = asyncio.get_running_loop()
         # Database calls from the runs (run_sync) share this pool of threads/connections.
-        loop.set_default_executor(ThreadPoolExecutor(settings.POOL_DB_THREADS, "pool-db"))
+        loop.set_default_executor(ThreadPoolExecutor(settings.DB_THREADS, "pool-db"))
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, pool.stop)
         if settings.POOL_METRICS_PORT:

@@ -1,5 +1,6 @@
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from daphne.endpoints import build_endpoint_description_strings
@@ -9,6 +10,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from agents.runtime.consumer import serve_pool
 from agents.runtime.pool import Pool
+
+LISTEN_BACKLOG = 2048
 
 
 class Command(BaseCommand):
@@ -30,14 +33,23 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         pool = None if options["no_pool"] else Pool(concurrency=options["concurrency"])
 
+        background: list[asyncio.Task[None]] = []  # keeps the pool task referenced
+
         def ready() -> None:
+            loop = asyncio.get_event_loop()
+            # ORM calls from async views and runs (run_sync) share these threads.
+            loop.set_default_executor(ThreadPoolExecutor(settings.DB_THREADS, "db"))
             if pool is not None:
-                asyncio.get_event_loop().create_task(serve_pool(pool))
+                background.append(loop.create_task(serve_pool(pool)))
             self._print_banner(host, port, with_pool=pool is not None)
 
         server = Server(
             application=application,
-            endpoints=build_endpoint_description_strings(host=host, port=port),
+            # Twisted's default listen backlog (50) drops connections under bursts.
+            endpoints=[
+                f"{endpoint}:backlog={LISTEN_BACKLOG}"
+                for endpoint in build_endpoint_description_strings(host=host, port=port)
+            ],
             ready_callable=ready,
             verbosity=0,
         )

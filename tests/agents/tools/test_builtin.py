@@ -148,6 +148,7 @@ async def test_create_report_stores_an_artifact():
 
     await sync_to_async(catalog_seed_builtin)(search_api_key="")
     version = await AgentTemplateVersion.objects.filter(is_active=True).afirst()
+    assert version is not None
     session, _ = await sync_to_async(session_start)(template_version=version, task="t")
     context = ToolContext(session_id=session.pk, run_id=1, step=1, depth=0, owner="", state={})
     outcome = await BUILTIN_TOOLS["create_report"]({"title": "EVs", "content": "Body"}, context)
