@@ -121,6 +121,10 @@ class BudgetExceeded(DomainError):
     code = "budget_exceeded"
 
 
+class NoToolsOffered(DomainError):
+    code = "no_tools_offered"
+
+
 def _check_budgets(definition: AgentDefinition, context: dict[str, Any], started: float) -> None:
     policy = definition.execution
     if context.get("tool_calls", 0) >= policy.tool_budget:
@@ -163,6 +167,11 @@ async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[st
     ruled = apply_rules(definition.rules, names, counters)
     selection = await select_tools(definition, ruled, context, scope.session.task)
     offered = tuple(definition.tools[name] for name in selection.offered)
+    if not offered:
+        raise NoToolsOffered(
+            f"No tool is available to {definition.template_name} at step {step}: check the "
+            "template's tool policy and rules, and that its tools have active, bound versions"
+        )
     messages = [_system_message(definition, offered), *context["messages"]]
     decision = await FLAVOURS[definition.flavour](definition, messages, offered, step)
     events = [NewEvent(Event.TOOL_SELECTION, selection.as_payload(), step)]

@@ -6,13 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from agents.models import Session, SessionEvent
 from catalog import services
 from tests.e2e.conftest import client_for
 from tests.fakes.fake_llm import Reply
-from tests.fakes.sgr import final_args, sgr_replies, step
+from tests.fakes.sgr import clarify_args, final_args, sgr_replies, step
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -154,3 +155,111 @@ def test_cancelling_the_parent_cancels_the_child(server, fake_llm):
     assert child.state == "cancelled"
     parent.refresh_from_db()
     assert parent.state == "cancelled"
+
+
+def _template(name: str, prompt: str, **policies: Any):
+    template = services.template_upsert(name=name)
+    version, _ = services.template_version_create(
+        template=template,
+        flavour=policies.pop("flavour", "sgr"),
+        system_prompt=prompt,
+        tool_policy={"tools": ["clarification", "final_answer"], "required": ["final_answer"]},
+        **policies,
+    )
+    return template, version
+
+
+def test_a_session_keeps_its_version_after_another_is_activated(server, fake_llm):
+    template, first = _template("pinned", "Version one. {available_tools}")
+    fake_llm.script(*sgr_replies(("clarification", clarify_args("Which?"))))
+    session_id = _ask(server, "pinned", "Help me").model_extra["session_id"]
+
+    services.template_version_create(
+        template=template,
+        flavour="sgr",
+        system_prompt="Version two. {available_tools}",
+        tool_policy={"tools": ["final_answer"], "required": ["final_answer"]},
+    )
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Done."))))
+    _ask(server, session_id, "This one")
+
+    assert fake_llm.requests[-1]["messages"][0]["content"].startswith("Version one.")
+    assert Session.objects.get(pk=session_id).template_version == first
+    fake_llm.script(*sgr_replies(("final_answer", final_args("New."))))
+    _ask(server, "pinned", "Hello again")
+    assert fake_llm.requests[-1]["messages"][0]["content"].startswith("Version two.")
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Old."))))
+    assert _ask(server, "pinned@1", "Hello v1").choices[0].message.content == "Old."
+    assert fake_llm.requests[-1]["messages"][0]["content"].startswith("Version one.")
+
+
+@pytest.mark.parametrize("mode", ["json_object", "function_call"])
+def test_structured_output_modes_for_servers_without_json_schema(server, fake_llm, mode):
+    _template(
+        f"mode_{mode}",
+        "Answer. {available_tools}",
+        llm_policy={"structured_output": mode},
+    )
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Works."))))
+
+    assert _ask(server, f"mode_{mode}", "Hi").choices[0].message.content == "Works."
+
+    request = fake_llm.requests[0]
+    if mode == "json_object":
+        assert request["response_format"]["type"] == "json_object"
+        assert request["response_format"]["schema"]["properties"]["function"]
+        assert "JSON Schema" in request["messages"][-1]["content"]
+    else:
+        assert "response_format" not in request
+        assert request["tool_choice"] == {"type": "function", "function": {"name": "sgr_step"}}
+        assert request["tools"][0]["function"]["parameters"]["properties"]["function"]
+
+
+def test_delegation_stops_at_the_depth_limit(server, fake_llm):
+    """A template that delegates to itself: the child at the depth limit is refused."""
+    template, _ = _template("recursive", "Delegate. {available_tools}")
+    tool = services.tool_upsert(name="agent.recursive", type="meta")
+    services.tool_version_create(
+        tool=tool,
+        description="Delegate to the recursive agent.",
+        input_schema={"type": "object", "properties": {"task": {"type": "string"}}},
+        binding_kind="agent",
+        binding={"template": "recursive"},
+    )
+    services.template_version_create(
+        template=template,
+        flavour="sgr",
+        system_prompt="Delegate. {available_tools}",
+        tool_policy={"tools": ["agent.recursive", "final_answer"], "required": ["final_answer"]},
+    )
+
+    def responder(request: dict[str, Any]) -> Reply:
+        last = request["messages"][-1]
+        if last["role"] == "tool":
+            return Reply.structured(step("final_answer", **final_args(last["content"][:200])))
+        return Reply.structured(step("agent.recursive", task="go deeper"))
+
+    fake_llm.responder = responder
+    answer = _ask(server, "recursive", "Start").choices[0].message.content
+
+    depths = sorted(Session.objects.values_list("depth", flat=True))
+    assert depths == [0, 1, 2]  # DELEGATION_MAX_DEPTH = 2
+    deepest = Session.objects.get(depth=2)
+    refusal = deepest.events.get(type="tool_result", payload__tool="agent.recursive")
+    assert "depth limit" in refusal.payload["content"]
+    assert "answered" in answer
+
+
+def test_a_template_without_usable_tools_fails_clearly(server, fake_llm):
+    template = services.template_upsert(name="toolless")
+    services.template_version_create(
+        template=template,
+        flavour="sgr",
+        system_prompt="Nothing to use. {available_tools}",
+        tool_policy={"tools": ["web_search"]},  # unbound here: never offered
+    )
+    with pytest.raises(openai.APIStatusError) as error:
+        _ask(server, "toolless", "Hi")
+    assert error.value.status_code == 502
+    assert "No tool is available" in str(error.value)
+    assert fake_llm.requests == []
