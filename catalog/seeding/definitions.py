@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from catalog.seeding.python_source import DefinitionCall, path_rank
+from catalog.seeding.definition_calls import DefinitionCall
+from catalog.seeding.source_index import path_rank
 
 _CONFIG_FILE = re.compile(r"^(agents|config)([._-][\w.-]*)?\.ya?ml(\.example)?$")
 _SECTIONS = ("llm", "search", "execution", "prompts")
