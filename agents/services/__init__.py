@@ -1,0 +1,62 @@
+"""Every write to sessions, runs, events and tool executions (see each module's invariants).
+
+Callers import from here: ``from agents import services`` / ``services.step_record(...)``.
+"""
+
+from agents.services.context import new_context
+from agents.services.events import NewEvent
+from agents.services.runs import (
+    LeaseLost,
+    RunCancelled,
+    StepRecord,
+    queued_run_count,
+    run_claim,
+    run_claim_one,
+    run_fail,
+    run_finish_cancelled,
+    run_release,
+    run_renew_leases,
+    runs_cancel_requested,
+    step_record,
+)
+from agents.services.sessions import (
+    Turn,
+    artifact_create,
+    chat_turn,
+    child_session_open,
+    session_cancel,
+    session_message,
+    session_start,
+)
+from agents.services.tools import (
+    tool_execution_begin,
+    tool_execution_finish,
+    tool_execution_outcome,
+)
+
+__all__ = [
+    "LeaseLost",
+    "NewEvent",
+    "RunCancelled",
+    "StepRecord",
+    "Turn",
+    "artifact_create",
+    "chat_turn",
+    "child_session_open",
+    "new_context",
+    "queued_run_count",
+    "run_claim",
+    "run_claim_one",
+    "run_fail",
+    "run_finish_cancelled",
+    "run_release",
+    "run_renew_leases",
+    "runs_cancel_requested",
+    "session_cancel",
+    "session_message",
+    "session_start",
+    "step_record",
+    "tool_execution_begin",
+    "tool_execution_finish",
+    "tool_execution_outcome",
+]

@@ -1,0 +1,55 @@
+"""The session event log: append-only, ``seq`` gap-free per session.
+
+Sequence numbers are allocated under the session's row lock (held by the caller), and
+every append is announced to the session's group after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import Run, Session, SessionEvent
+from agents.notify import notify_session
+
+
+@dataclass
+class NewEvent:
+    type: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    step: int = 0
+
+
+def insert_events(session: Session, run: Run | None, events: list[NewEvent], *, after: int) -> int:
+    """Insert ``events`` numbered from ``after + 1`` (the caller holds the session row lock
+    and stores the returned last seq on the session). Announced after commit."""
+    seq = after
+    rows = []
+    for event in events:
+        seq += 1
+        rows.append(
+            SessionEvent(
+                session=session,
+                seq=seq,
+                run=run,
+                type=event.type,
+                step=event.step,
+                payload=event.payload,
+            )
+        )
+    SessionEvent.objects.bulk_create(rows)
+    last = seq
+    transaction.on_commit(lambda: notify_session(session.pk, last))
+    return last
+
+
+def append_events(session: Session, run: Run | None, events: list[NewEvent]) -> int:
+    """Append under the session row lock (the caller holds it). Returns the last seq."""
+    session.last_seq = insert_events(session, run, events, after=session.last_seq)
+    Session.objects.filter(pk=session.pk).update(
+        last_seq=session.last_seq, updated_at=timezone.now()
+    )
+    return session.last_seq

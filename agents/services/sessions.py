@@ -1,0 +1,206 @@
+"""Sessions: starting one, a new message on one, cancelling, delegated children, and the
+chat turn the gateway asks for."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agents.engine.prompts import render_prompt
+from agents.exceptions import SessionBusy, SessionNotFound, SessionNotResumable
+from agents.models import Artifact, Run, Session, SessionEvent
+from agents.services.context import absorb_user_message, new_context
+from agents.services.events import NewEvent, append_events, insert_events
+from agents.services.runs import close_run_as_cancelled, queue_run
+from catalog.models import AgentTemplateVersion, PipelineVersion
+
+
+def _locked_session(session_id: uuid.UUID | str) -> Session:
+    try:
+        return Session.objects.select_for_update().get(pk=session_id)
+    except (Session.DoesNotExist, ValueError, IntegrityError) as exc:
+        raise SessionNotFound(f"No session '{session_id}'", param="model") from exc
+
+
+@transaction.atomic
+def session_start(
+    *,
+    template_version: AgentTemplateVersion,
+    task: str,
+    owner: str = "",
+    pipeline_version: PipelineVersion | None = None,
+    pipeline_plan: list[int] | None = None,
+    parent: Session | None = None,
+) -> tuple[Session, Run]:
+    """Create the session with its first user message and a queued run, atomically."""
+    context = new_context()
+    context["messages"].append(
+        {
+            "role": "user",
+            "content": render_prompt(template_version.initial_user_prompt or "{task}", task=task),
+        }
+    )
+    events = [
+        NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": task}),
+        NewEvent(SessionEvent.Type.STATE, {"state": Session.State.INITED}),
+    ]
+    # The new session's seq counter starts at its first events: no update afterwards.
+    session = Session.objects.create(
+        template_version=template_version,
+        pipeline_version=pipeline_version,
+        pipeline_plan=pipeline_plan or [],
+        parent=parent,
+        depth=(parent.depth + 1) if parent else 0,
+        owner=owner,
+        task=task,
+        context=context,
+        last_seq=len(events),
+    )
+    run = queue_run(session, message=task)
+    insert_events(session, run, events, after=0)
+    return session, run
+
+
+@transaction.atomic
+def session_message(
+    *, session_id: uuid.UUID | str, message: str, owner: str = "", on_busy: str = "reject"
+) -> tuple[Session, Run]:
+    """A new user message on an existing session: the answer to a clarification, or a
+    follow-up. Holds the session row lock. Busy sessions refuse (409) or enqueue."""
+    session = _locked_session(session_id)
+    if owner and session.owner and session.owner != owner:
+        raise SessionNotFound(f"No session '{session_id}'", param="model")
+    active = session.runs.filter(state__in=Run.ACTIVE_STATES).exists()
+    if active and on_busy != "enqueue":
+        raise SessionBusy(
+            f"Session '{session_id}' is already running; wait for it, cancel it, or send "
+            "with on_busy='enqueue'",
+            param="model",
+        )
+    if session.state == Session.State.CANCELLED and not active:
+        raise SessionNotResumable(f"Session '{session_id}' was cancelled", param="model")
+    if active:
+        run = Run.objects.create(session=session, state=Run.State.PENDING, user_message=message)
+    else:
+        run = queue_run(session, message=message)
+        absorb_user_message(session, message)
+    append_events(session, run, [NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": message})])
+    return session, run
+
+
+@transaction.atomic
+def session_cancel(*, session_id: uuid.UUID | str, owner: str = "") -> Session:
+    """Cancel the active run (and drop enqueued messages); repeating it is harmless. A run
+    held by a worker is flagged and stopped by that worker; a queued one ends here."""
+    session = _locked_session(session_id)
+    if owner and session.owner and session.owner != owner:
+        raise SessionNotFound(f"No session '{session_id}'")
+    runs = session.runs.select_for_update().filter(
+        state__in=[Run.State.PENDING, *Run.ACTIVE_STATES]
+    )
+    if session.state in Session.TERMINAL_STATES and not runs.exists():
+        return session
+    events = []
+    for run in runs:
+        lease_alive = run.lease_expires_at is not None and run.lease_expires_at > timezone.now()
+        if run.state == Run.State.RUNNING and lease_alive:
+            if not run.cancel_requested:
+                run.cancel_requested = True
+                run.save(update_fields=["cancel_requested"])
+        else:
+            close_run_as_cancelled(run)
+    if session.state != Session.State.CANCELLED:
+        session.state = Session.State.CANCELLED
+        session.save(update_fields=["state", "updated_at"])
+        events.append(NewEvent(SessionEvent.Type.STATE, {"state": Session.State.CANCELLED}))
+        append_events(session, None, events)
+    for child in session.children.exclude(state__in=Session.TERMINAL_STATES):
+        session_cancel(session_id=child.pk)
+    return session
+
+
+def artifact_create(
+    *, session_id: uuid.UUID | str, name: str, content: str, content_type: str = "text/markdown"
+) -> Artifact:
+    return Artifact.objects.create(
+        session_id=session_id, name=name, content=content, content_type=content_type
+    )
+
+
+@dataclass(frozen=True)
+class Turn:
+    session: Session
+    run: Run
+    model: str
+    # Events with a larger seq belong to this turn's follow-up.
+    after_seq: int
+    stream_format: str
+    resumed: bool
+
+
+def chat_turn(*, model: str, task: str, owner: str = "", on_busy: str | None = None) -> Turn:
+    """Start a session for a template or pipeline, or continue the session ``model`` names.
+    Refuses (503) before writing anything when the agent has no upstream configured."""
+    from agents.engine.llm import resolve_upstream
+    from agents.selectors import is_session_id, session_get
+    from catalog.policies import ExecutionPolicy, LLMPolicy
+    from catalog.selectors import model_resolve, template_version_for_step
+
+    if is_session_id(model):
+        existing = session_get(session_id=model, owner=owner)
+        policy = ExecutionPolicy.model_validate(existing.template_version.execution_policy)
+        resolve_upstream(LLMPolicy.model_validate(existing.template_version.llm_policy))
+        after = existing.last_seq
+        session, run = session_message(
+            session_id=existing.pk, message=task, owner=owner, on_busy=on_busy or policy.on_busy
+        )
+        return Turn(session, run, model, after, policy.stream_format, resumed=True)
+    resolved = model_resolve(model)
+    plan: list[int] = []
+    if resolved.pipeline_version is not None:
+        plan = [
+            template_version_for_step(template=step["template"], version=step["version"]).pk
+            for step in resolved.pipeline_version.steps
+        ]
+        first = AgentTemplateVersion.objects.get(pk=plan[0])
+    else:
+        assert resolved.template_version is not None
+        first = resolved.template_version
+    resolve_upstream(LLMPolicy.model_validate(first.llm_policy))
+    session, run = session_start(
+        template_version=first,
+        task=task,
+        owner=owner,
+        pipeline_version=resolved.pipeline_version,
+        pipeline_plan=plan,
+    )
+    policy = ExecutionPolicy.model_validate(first.execution_policy)
+    return Turn(session, run, model, 0, policy.stream_format, resumed=False)
+
+
+def child_session_open(
+    *, parent_id: uuid.UUID, delegation_key: str, template: str, task: str
+) -> tuple[Session, Run | None]:
+    """The child session for one delegated call: found again by its key on a retried call
+    (then with no new run), else started now with a queued run."""
+    from catalog.selectors import model_resolve
+
+    existing = Session.objects.filter(
+        parent_id=parent_id, context__delegation_key=delegation_key
+    ).first()
+    if existing is not None:
+        return existing, existing.runs.filter(state__in=Run.ACTIVE_STATES).first()
+    parent = Session.objects.get(pk=parent_id)
+    resolved = model_resolve(template)
+    if resolved.template_version is None:
+        raise SessionNotFound(f"agent tool names no agent template {template!r}")
+    with transaction.atomic():
+        session, run = session_start(
+            template_version=resolved.template_version, task=task, owner=parent.owner, parent=parent
+        )
+        session.context["delegation_key"] = delegation_key
+        Session.objects.filter(pk=session.pk).update(context=session.context)
+    return session, run
