@@ -200,7 +200,8 @@ def test_invalid_structured_output_is_reasked_then_fails(server, fake_llm):
 
 
 def test_no_upstream_configured_answers_503(stack):
-    base = stack.gateway(OPENAI_BASE_URL="")
+    # No pool: this misconfigured process must not claim the other tests' runs.
+    base = stack.gateway(pool=False, OPENAI_BASE_URL="")
     before = Session.objects.count()
     with pytest.raises(openai.APIStatusError) as error:
         _stream(base, "sgr_agent", "hi")
