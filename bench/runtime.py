@@ -26,7 +26,8 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+
+from maruntime.database import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_SECONDS = float(os.environ.get("BENCH_LLM_LATENCY", "0.05"))
@@ -55,13 +56,6 @@ def _connect(db: dict[str, Any], name: str) -> Any:
         port=db["PORT"] or None,
         autocommit=True,
     )
-
-
-def _database_url(db: dict[str, Any], name: str) -> str:
-    host = quote(db["HOST"], safe="") if str(db["HOST"]).startswith("/") else db["HOST"]
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{host}{port}/{name}"
 
 
 class Bench:
@@ -234,7 +228,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(db, name),
+        "DATABASE_URL": database_url(db, name),
         "REDIS_URL": REDIS_URL,
         "CHANNEL_LAYER_PREFIX": f"bench-{name}",
         "OPENAI_BASE_URL": fake.base_url,

@@ -109,16 +109,86 @@ def _validate_policy(model: type[Any], value: Any, param: str) -> dict[str, Any]
         ) from exc
 
 
-def _next_version(queryset: models.QuerySet[V]) -> int:
-    latest = queryset.aggregate(models.Max("version"))["version__max"]
-    return (latest or 0) + 1
+Entry = Tool | AgentTemplate | Pipeline
+# Each entry kind: its version model, the versions' link to it, the kind announced.
+_VERSIONING: dict[type[models.Model], tuple[type[models.Model], str, str]] = {
+    Tool: (ToolVersion, "tool", "tool"),
+    AgentTemplate: (AgentTemplateVersion, "template", "agent"),
+    Pipeline: (PipelineVersion, "pipeline", "pipeline"),
+}
 
 
-def _swap_active(version: V, siblings: models.QuerySet[V]) -> V:
-    siblings.exclude(pk=version.pk).filter(is_active=True).update(is_active=False)
-    siblings.filter(pk=version.pk).update(is_active=True)
+def _entry_of(version: V) -> Entry:
+    entry: Entry
+    if isinstance(version, ToolVersion):
+        entry = version.tool
+    elif isinstance(version, AgentTemplateVersion):
+        entry = version.template
+    else:
+        entry = version.pipeline
+    return entry
+
+
+def _lock_and_versions(entry: Entry) -> models.QuerySet[Any]:
+    """Row-lock the entry (serialising its version numbering and activation) and return
+    its versions."""
+    version_model, link, _ = _VERSIONING[type(entry)]
+    type(entry)._default_manager.select_for_update().get(pk=entry.pk)
+    return version_model._default_manager.filter(**{link: entry})
+
+
+def _store_version(
+    entry: Entry, content: dict[str, Any], *, extra: Mapping[str, Any], activate: bool
+) -> tuple[Any, bool]:
+    """The entry's version with exactly this content: the existing one, or a new one
+    numbered after the last. Activated when asked. Holds the entry's row lock."""
+    version_model, link, kind = _VERSIONING[type(entry)]
+    digest = content_hash(content)
+    versions = _lock_and_versions(entry)
+    version: Any = versions.filter(content_hash=digest).first()
+    created = version is None
+    if version is None:
+        latest = versions.aggregate(models.Max("version"))["version__max"]
+        version = version_model._default_manager.create(
+            **{link: entry},
+            version=(latest or 0) + 1,
+            content_hash=digest,
+            **content,
+            **extra,
+        )
+        announce_change(kind=kind, name=entry.name)
+    if activate and not version.is_active:
+        version_activate(version=version)
+    return version, created
+
+
+@transaction.atomic
+def version_activate(*, version: V) -> V:
+    """Make this the only active version of its tool, template or pipeline (row lock on
+    the entry; the database's partial unique index backs the invariant)."""
+    entry = _entry_of(version)
+    versions = _lock_and_versions(entry)
+    versions.exclude(pk=version.pk).filter(is_active=True).update(is_active=False)
+    versions.filter(pk=version.pk).update(is_active=True)
     version.is_active = True
+    announce_change(kind=_VERSIONING[type(entry)][2], name=entry.name)
     return version
+
+
+@transaction.atomic
+def version_deactivate(*, version: V) -> V:
+    """After this the entry may have no active version (then it is offered nowhere)."""
+    entry = _entry_of(version)
+    version.is_active = False
+    version.save(update_fields=["is_active"])
+    announce_change(kind=_VERSIONING[type(entry)][2], name=entry.name)
+    return version
+
+
+tool_version_activate = template_version_activate = pipeline_version_activate = version_activate
+tool_version_deactivate = template_version_deactivate = pipeline_version_deactivate = (
+    version_deactivate
+)
 
 
 # --- tools ---------------------------------------------------------------------------------
@@ -188,41 +258,12 @@ def tool_version_create(
         "requires_approval": requires_approval,
         "limits": limits or {},
     }
-    digest = content_hash(content)
-    Tool.objects.select_for_update().get(pk=tool.pk)
-    existing = ToolVersion.objects.filter(tool=tool, content_hash=digest).first()
-    if existing is not None:
-        if activate and not existing.is_active:
-            tool_version_activate(version=existing)
-        return existing, False
-    version = ToolVersion.objects.create(
-        tool=tool,
-        version=_next_version(tool.versions.all()),
-        content_hash=digest,
-        **content,
-        **{k: (provenance or {}).get(k, "") for k in PROVENANCE_FIELDS},
+    return _store_version(
+        tool,
+        content,
+        extra={k: (provenance or {}).get(k, "") for k in PROVENANCE_FIELDS},
+        activate=activate,
     )
-    if activate:
-        tool_version_activate(version=version)
-    announce_change(kind="tool", name=tool.name)
-    return version, True
-
-
-@transaction.atomic
-def tool_version_activate(*, version: ToolVersion) -> ToolVersion:
-    """Make this the tool's only active version (row lock on the tool)."""
-    Tool.objects.select_for_update().get(pk=version.tool_id)
-    _swap_active(version, ToolVersion.objects.filter(tool_id=version.tool_id))
-    announce_change(kind="tool", name=version.tool.name)
-    return version
-
-
-@transaction.atomic
-def tool_version_deactivate(*, version: ToolVersion) -> ToolVersion:
-    version.is_active = False
-    version.save(update_fields=["is_active"])
-    announce_change(kind="tool", name=version.tool.name)
-    return version
 
 
 # --- agent templates -----------------------------------------------------------------------
@@ -279,41 +320,12 @@ def template_version_create(
         "capabilities": capabilities,
         "tags": sorted(set(tags or [])),
     }
-    digest = content_hash(content)
-    AgentTemplate.objects.select_for_update().get(pk=template.pk)
-    existing = AgentTemplateVersion.objects.filter(template=template, content_hash=digest).first()
-    if existing is not None:
-        if activate and not existing.is_active:
-            template_version_activate(version=existing)
-        return existing, False
-    version = AgentTemplateVersion.objects.create(
-        template=template,
-        version=_next_version(template.versions.all()),
-        content_hash=digest,
-        **content,
-        **{k: (provenance or {}).get(k, "") for k in PROVENANCE_FIELDS},
+    return _store_version(
+        template,
+        content,
+        extra={k: (provenance or {}).get(k, "") for k in PROVENANCE_FIELDS},
+        activate=activate,
     )
-    if activate:
-        template_version_activate(version=version)
-    announce_change(kind="agent", name=template.name)
-    return version, True
-
-
-@transaction.atomic
-def template_version_activate(*, version: AgentTemplateVersion) -> AgentTemplateVersion:
-    """Make this the template's only active version (row lock on the template)."""
-    AgentTemplate.objects.select_for_update().get(pk=version.template_id)
-    _swap_active(version, AgentTemplateVersion.objects.filter(template_id=version.template_id))
-    announce_change(kind="agent", name=version.template.name)
-    return version
-
-
-@transaction.atomic
-def template_version_deactivate(*, version: AgentTemplateVersion) -> AgentTemplateVersion:
-    version.is_active = False
-    version.save(update_fields=["is_active"])
-    announce_change(kind="agent", name=version.template.name)
-    return version
 
 
 # --- pipelines -----------------------------------------------------------------------------
@@ -351,39 +363,7 @@ def pipeline_version_create(
                 + (f" version {step['version']}" if step["version"] is not None else ""),
                 param="steps",
             )
-    digest = content_hash({"steps": normalised})
-    Pipeline.objects.select_for_update().get(pk=pipeline.pk)
-    existing = PipelineVersion.objects.filter(pipeline=pipeline, content_hash=digest).first()
-    if existing is not None:
-        if activate and not existing.is_active:
-            pipeline_version_activate(version=existing)
-        return existing, False
-    version = PipelineVersion.objects.create(
-        pipeline=pipeline,
-        version=_next_version(pipeline.versions.all()),
-        steps=normalised,
-        content_hash=digest,
-    )
-    if activate:
-        pipeline_version_activate(version=version)
-    announce_change(kind="pipeline", name=pipeline.name)
-    return version, True
-
-
-@transaction.atomic
-def pipeline_version_activate(*, version: PipelineVersion) -> PipelineVersion:
-    Pipeline.objects.select_for_update().get(pk=version.pipeline_id)
-    _swap_active(version, PipelineVersion.objects.filter(pipeline_id=version.pipeline_id))
-    announce_change(kind="pipeline", name=version.pipeline.name)
-    return version
-
-
-@transaction.atomic
-def pipeline_version_deactivate(*, version: PipelineVersion) -> PipelineVersion:
-    version.is_active = False
-    version.save(update_fields=["is_active"])
-    announce_change(kind="pipeline", name=version.pipeline.name)
-    return version
+    return _store_version(pipeline, {"steps": normalised}, extra={}, activate=activate)
 
 
 # --- deleting entries --------------------------------------------------------------------

@@ -108,7 +108,7 @@ if env.str("DATABASE_URL", default=""):
     DATABASES["default"]["HOST"] = unquote(str(DATABASES["default"].get("HOST", "")))
 else:
     warnings.filterwarnings("ignore", module="platformdirs")
-    from maruntime.embedded_db import embedded_database_settings
+    from maruntime.database import embedded_database_settings
 
     DATABASES = {"default": embedded_database_settings(MARUNTIME_HOME)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)

@@ -10,13 +10,14 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 import openai
 import pytest
 from django.core.management import call_command
 from django.db import connection
+
+from maruntime.database import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,15 +26,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def test_database_url() -> str:
-    """The URL of the database pytest-django created, for child processes."""
-    db = connection.settings_dict
-    host = quote(db["HOST"], safe="") if db["HOST"].startswith("/") else db["HOST"]
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{host}{port}/{db['NAME']}"
 
 
 class Stack:
@@ -98,7 +90,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack_env(django_db_setup, django_db_blocker, fake_llm_server) -> dict[str, str]:
     with django_db_blocker.unblock():
-        url = test_database_url()
+        url = database_url(connection.settings_dict)
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
     env.update(
         DATABASE_URL=url,

