@@ -84,7 +84,11 @@ class IndexEntry(models.Model):
                 m=HNSW_M,
                 ef_construction=HNSW_EF_CONSTRUCTION,
             ),
-            GinIndex(fields=["search_vector"], name="retrieval_search_vector_gin"),
+            # fastupdate off: writes are rare (catalog changes) and searches must not scan a
+            # pending list of recent entries (8 ms instead of 0.2 ms after a bulk reindex).
+            GinIndex(
+                fields=["search_vector"], name="retrieval_search_vector_gin", fastupdate=False
+            ),
             # index_embedders() reads the first and last (embedder, dim) from this.
             models.Index(fields=["embedder", "dim"], name="retrieval_entry_embedder"),
         ]

@@ -33,7 +33,7 @@ from maruntime.observability import RETRIEVAL_LATENCY
 from retrieval.embedding import Embedder, get_embedder
 from retrieval.exceptions import IndexStale
 from retrieval.models import TEXT_SEARCH_CONFIG, IndexEntry
-from retrieval.services import index_embedders
+from retrieval.services import index_embedders_recent
 
 MAX_QUERY_TERMS = 32
 # A hit both searches found may sit this far below the similarity threshold.
@@ -237,7 +237,7 @@ def _explain(candidate: dict[str, Any], similarity: float, minimum: float) -> st
 
 
 def _refuse_stale(embedder: Embedder) -> None:
-    if index_embedders() - {(embedder.name, embedder.dim)}:
+    if index_embedders_recent() - {(embedder.name, embedder.dim)}:
         raise IndexStale(
             f"The retrieval index was built with another embedder than the configured "
             f"{embedder.name!r} ({embedder.dim} dimensions); run `python manage.py reindex`."

@@ -10,6 +10,7 @@ replaces every entry.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -133,6 +134,26 @@ def _entry(draft: _Draft, embedding: list[float], embedder: Embedder) -> IndexEn
     )
 
 
+_EMBEDDERS_TTL_SECONDS = 5.0
+_embedders_recent: tuple[float, set[tuple[str, int]]] | None = None
+
+
+def index_embedders_recent() -> set[tuple[str, int]]:
+    """``index_embedders`` re-read at most every few seconds, for the search hot path. The
+    index changes embedder only through ``index_rebuild``: this process forgets the cache
+    when it writes the index, other processes notice within seconds."""
+    global _embedders_recent
+    now = time.monotonic()
+    if _embedders_recent is None or now - _embedders_recent[0] > _EMBEDDERS_TTL_SECONDS:
+        _embedders_recent = (now, index_embedders())
+    return _embedders_recent[1]
+
+
+def _forget_index_embedders() -> None:
+    global _embedders_recent
+    _embedders_recent = None
+
+
 def index_embedders() -> set[tuple[str, int]]:
     """The lowest and highest ``(embedder, dim)`` stored: one pair when the index is
     consistent, empty when it is empty. Two index probes, not a scan."""
@@ -162,6 +183,7 @@ def index_entry_sync(*, kind: str, name: str) -> IndexEntry | None:
     """Make ``kind``/``name``'s entry match its active version: upsert it, or delete it when
     there is none (inactive, unbound or gone). Re-embeds only when the text changed.
     Skipped, returning None, while the index is stale (see ``index_rebuild``)."""
+    _forget_index_embedders()
     if kind not in IndexEntry.Kind.values:
         return None
     draft = _active_draft(kind, name)
@@ -205,6 +227,7 @@ def index_rebuild(
     that no longer have one, in one transaction. When any stored entry came from another
     embedder, rebuilds both kinds whatever ``kinds`` says, so dimensions never mix.
     ``progress(done, total)`` is called after each embedded batch."""
+    _forget_index_embedders()
     embedder = get_embedder()
     full = bool(index_embedders() - {(embedder.name, embedder.dim)})
     selected = list(IndexEntry.Kind.values) if full or not kinds else kinds
