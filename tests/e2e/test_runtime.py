@@ -140,7 +140,6 @@ class ChatStream:
     chunks: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
     error: BaseException | None = None
-    response: httpx.Response | None = None
     started: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
 
@@ -167,7 +166,6 @@ def stream_chat(
                 "POST", f"{base_url}/v1/chat/completions", json=body, timeout=60
             ) as response:
                 result.session_id = response.headers.get("X-Session-Id", "")
-                result.response = response
                 result.started.set()
                 if response.status_code != 200:
                     response.read()
@@ -542,16 +540,34 @@ def test_a_client_hanging_up_does_not_stop_the_run_and_can_reattach(pool, fake_l
     assert any(e["type"] == "final_answer" for e in events)
 
 
+def _post_and_hang_up_later(base_url: str, body: dict[str, Any]) -> tuple[socket.socket, str]:
+    """Send a streamed chat request on a raw socket and read up to its first chunk;
+    returns the open socket (closing it is an unambiguous disconnect) and the session id."""
+    url = urlparse(base_url)
+    payload = json.dumps(body).encode()
+    sock = socket.create_connection((url.hostname, url.port), timeout=30)
+    sock.sendall(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: test\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
+    )
+    received = b""
+    while b"session_id" not in received:
+        received += sock.recv(65536)
+    headers = received.split(b"\r\n\r\n", 1)[0].decode().lower()
+    session_id = headers.split("x-session-id: ", 1)[1].split("\r\n", 1)[0]
+    return sock, session_id
+
+
 def test_cancel_on_disconnect_cancels_the_run(pool, fake_llm):
     fake_llm.script(*sgr_replies(("generate_plan", plan_args())), Reply.hang())
-    gone = stream_chat(
+    sock, session_id = _post_and_hang_up_later(
         pool.gateway, chat_body("sgr_agent", "Stop when I leave", cancel_on_disconnect=True)
     )
     fake_llm.wait_for_requests(2)  # the client hangs up while the second call is in flight
-    assert gone.response is not None
-    gone.response.close()
-    gone.wait()
-    session = wait_until(lambda: session_finished(gone.session_id), timeout=5)
+    sock.close()
+    session = wait_until(lambda: session_finished(session_id), timeout=10)
     assert session.state == "cancelled"
     assert Run.objects.get(session=session).outcome == "cancelled"
     assert len(fake_llm.requests) == 2
