@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import time
 import weakref
-from typing import Any
 
 import redis.asyncio as aioredis
 from django.conf import settings
@@ -29,9 +27,6 @@ from maruntime.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-# Requests that start (or continue) a run: the model scope and run limits apply to them.
-RUN_STARTING_ROUTES = frozenset({("POST", "/v1/chat/completions")})
 WINDOW_SECONDS = 60
 # A busy owner's runs take seconds to minutes; ask clients to look again soon.
 CONCURRENCY_RETRY_AFTER = 5
@@ -108,6 +103,12 @@ def scope_allows(api_key: ApiKey | None, model: str) -> bool:
     return model.partition("@")[0] in api_key.templates
 
 
+def allowed_templates(request: HttpRequest) -> list[str] | None:
+    """The templates the caller's key is scoped to; None means every template."""
+    api_key = request_api_key(request)
+    return list(api_key.templates) if api_key is not None and api_key.templates else None
+
+
 def model_allowed(request: HttpRequest, model: str) -> bool:
     """For views that list or show models: is ``model`` in the caller's scope?"""
     return scope_allows(request_api_key(request), model)
@@ -116,20 +117,6 @@ def model_allowed(request: HttpRequest, model: str) -> bool:
 def require_model(request: HttpRequest, model: str) -> None:
     if not model_allowed(request, model):
         raise ModelNotAllowed(f"This API key may not use the model '{model}'", param="model")
-
-
-def _requested_model(request: HttpRequest) -> str:
-    """``model`` of a JSON body, or "" when the body is not one the view would accept (the
-    view then refuses it with the right error)."""
-    declared = request.headers.get("Content-Length", "0")
-    if declared.isdigit() and int(declared) > settings.MAX_REQUEST_BYTES:
-        return ""
-    try:
-        data: Any = json.loads(request.body or b"null")
-    except Exception:
-        return ""
-    model = data.get("model") if isinstance(data, dict) else None
-    return model if isinstance(model, str) else ""
 
 
 def _check_run_start(api_key: ApiKey, model: str) -> None:
@@ -252,11 +239,18 @@ async def authorize(request: HttpRequest) -> None:
     """Authenticate the caller and apply its key's limits; sets ``request.api_key`` and
     ``request.api_key_owner``. Raises ``InvalidApiKey`` (401), ``ModelNotAllowed`` (403)
     or ``RateLimited`` (429 with Retry-After)."""
-    if not keys_required() or request.path_info in OPEN_PATHS:
+    if not keys_required():
         return
     api_key = await run_sync(api_key_authenticate)(header=request.headers.get("Authorization", ""))
     request.api_key = api_key  # type: ignore[attr-defined]
     request.api_key_owner = api_key.owner  # type: ignore[attr-defined]
     await _check_rate(api_key)
-    if (request.method, request.path_info) in RUN_STARTING_ROUTES:
-        await run_sync(_check_run_start)(api_key, _requested_model(request))
+
+
+async def authorize_run_start(request: HttpRequest, model: str) -> None:
+    """Before a run is queued for ``model`` (a name or a session id): the key's model
+    scope, concurrent-run and daily-token limits. Raises ``ModelNotAllowed`` (403) or
+    ``RateLimited`` (429 with Retry-After); nothing to check without a key."""
+    api_key = request_api_key(request)
+    if api_key is not None:
+        await run_sync(_check_run_start)(api_key, model)

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase
 
 from catalog.selectors import active_tool_versions
+from gateway.auth import allowed_templates
 from gateway.views.base import api_view, json_response
 from maruntime.asyncdb import run_sync
 from maruntime.errors import InvalidInput
@@ -73,5 +74,10 @@ async def tools_search(request: HttpRequest) -> HttpResponseBase:
 @api_view("GET")
 async def agents_search(request: HttpRequest) -> HttpResponseBase:
     query, k = _search_params(request)
-    hits = await run_sync(agent_search)(query=query, k=k, tags=request.GET.getlist("tag") or None)
+    hits = await run_sync(agent_search)(
+        query=query,
+        k=k,
+        tags=request.GET.getlist("tag") or None,
+        allow=allowed_templates(request),
+    )
     return json_response({"object": "list", "query": query, "data": [_hit(h) for h in hits]})

@@ -361,3 +361,13 @@ def test_the_openai_client_authenticates_with_a_key(request, seeded):
     with pytest.raises(openai.RateLimitError) as limited:
         client(plain).models.list()
     assert int(limited.value.response.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.usefixtures("keys_on", "seeded")
+async def test_agent_search_only_finds_templates_in_the_key_scope(async_client):
+    plain = await aissue(templates=["tool_calling_agent"])
+    response = await async_client.get(
+        "/v1/agents/search", {"q": "research a question on the web"}, headers=bearer(plain)
+    )
+    assert response.status_code == 200
+    assert {hit["name"] for hit in response.json()["data"]} == {"tool_calling_agent"}
