@@ -22,10 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, Subquery
-from django.db.models.functions import Cast
-from pgvector.django import CosineDistance, VectorField
+from django.db import connection
 
 from catalog.policies import RISK_ORDER
 from maruntime.errors import InvalidInput
@@ -107,15 +104,25 @@ def agent_search(
     return hits
 
 
-def text_queries(query: str) -> tuple[SearchQuery, SearchQuery] | None:
-    """``(any word, every word)`` full-text queries for ``query``, None when it has no
-    words. Each word goes through the same configuration as the indexed text."""
-    words = _WORD.findall(query.lower())[:MAX_QUERY_TERMS]
-    if not words:
-        return None
-    any_word = SearchQuery(" | ".join(words), search_type="raw", config=TEXT_SEARCH_CONFIG)
-    every_word = SearchQuery(" & ".join(words), search_type="raw", config=TEXT_SEARCH_CONFIG)
-    return any_word, every_word
+def query_words(query: str) -> list[str]:
+    """The query's words (at most ``MAX_QUERY_TERMS``), lower-cased; each goes through
+    the same text search configuration as the indexed text."""
+    return _WORD.findall(query.lower())[:MAX_QUERY_TERMS]
+
+
+def _candidate(
+    row: tuple[Any, ...], *, vector_rank: int | None, text_rank: int | None
+) -> dict[str, Any]:
+    pk, ref, version_id, distance, full_match = row
+    return {
+        "pk": pk,
+        "ref": ref,
+        "version_id": version_id,
+        "distance": distance,
+        "full_match": full_match,
+        "vector_rank": vector_rank,
+        "text_rank": text_rank,
+    }
 
 
 def entry_search(
@@ -138,61 +145,77 @@ def entry_search(
         return []
     embedder = get_embedder()
     _refuse_stale(embedder)
-    entries = IndexEntry.objects.filter(kind=kind, is_active=True, dim=embedder.dim).exclude(
-        binding_kind="unbound"
-    )
+    # Hand-written SQL: on this hot path the ORM's query building cost more than the two
+    # index searches themselves. Every value is a query parameter.
+    where = ["kind = %s", "is_active", "dim = %s", "binding_kind <> 'unbound'"]
+    params: list[Any] = [kind, embedder.dim]
     if types:
-        entries = entries.filter(tool_type__in=types)
+        where.append("tool_type = ANY(%s)")
+        params.append(list(types))
     if risk_ceiling is not None:
         if risk_ceiling not in RISK_ORDER:
             raise InvalidInput(f"unknown risk level {risk_ceiling!r}", param="risk_ceiling")
-        entries = entries.filter(risk__lte=RISK_ORDER[risk_ceiling])
+        where.append("risk <= %s")
+        params.append(RISK_ORDER[risk_ceiling])
     if tags:
-        entries = entries.filter(tags__overlap=tags)
+        where.append("tags && %s::varchar[]")
+        params.append(list(tags))
     if allow:
-        entries = entries.filter(ref__in=allow)
+        where.append("ref = ANY(%s)")
+        params.append(list(allow))
     if deny:
-        entries = entries.exclude(ref__in=deny)
+        where.append("NOT (ref = ANY(%s))")
+        params.append(list(deny))
+    filters = " AND ".join(where)
     pool = max(settings.RETRIEVAL_CANDIDATES, k)
-    vector = embedder.embed([query])[0].tolist()
-    distance = CosineDistance(Cast("embedding", VectorField(dimensions=embedder.dim)), vector)
-    queries = text_queries(query)
-    full_match: Any = (
-        ExpressionWrapper(Q(search_vector=queries[1]), output_field=BooleanField())
-        if queries
-        else ExpressionWrapper(Q(pk__in=[]), output_field=BooleanField())
-    )
-    fields = ("pk", "ref", "version_id", "distance", "full_match")
+    vector = "[" + ",".join(f"{x:.7g}" for x in embedder.embed([query])[0]) + "]"
+    # The same cast as the partial HNSW index of this dimension, so the index serves it.
+    distance = f"(embedding::vector({int(embedder.dim)}) <=> %s::vector)"
+    words = query_words(query)
+    any_word = " | ".join(words)
+    full_match = "(search_vector @@ to_tsquery(%s::regconfig, %s))" if words else "false"
+    match_params: list[Any] = [TEXT_SEARCH_CONFIG, " & ".join(words)] if words else []
+    columns = f"id, ref, version_id, {distance} AS distance, {full_match} AS full_match"
+    table = IndexEntry._meta.db_table
 
     candidates: dict[int, dict[str, Any]] = {}
-    if mode in ("hybrid", "vector"):
-        rows = (
-            entries.annotate(distance=distance, full_match=full_match)
-            .order_by("distance")
-            .values(*fields)[:pool]
-        )
-        for rank, row in enumerate(rows, start=1):
-            candidates[row["pk"]] = {**row, "vector_rank": rank, "text_rank": None}
-    if queries and mode in ("hybrid", "text"):
-        # Rank the (possibly many) matching rows by text alone, then compute the cosine
-        # distance and the every-word match only for the few that made the pool. ts_rank,
-        # not ts_rank_cd: same recall on the eval set, a quarter of the cost.
-        text_score = SearchRank(F("search_vector"), queries[0])
-        ranked = (
-            entries.filter(search_vector=queries[0])
-            .annotate(text_score=text_score)
-            .order_by("-text_score", "pk")
-            .values("pk")[:pool]
-        )
-        rows = (
-            IndexEntry.objects.filter(pk__in=Subquery(ranked))
-            .annotate(distance=distance, full_match=full_match, text_score=text_score)
-            .order_by("-text_score", "pk")
-            .values(*fields)
-        )
-        for rank, row in enumerate(rows, start=1):
-            candidate = candidates.setdefault(row["pk"], {**row, "vector_rank": None})
-            candidate["text_rank"] = rank
+    with connection.cursor() as cursor:
+        if mode in ("hybrid", "vector"):
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE {filters} ORDER BY distance LIMIT %s",
+                [vector, *match_params, *params, pool],
+            )
+            for rank, row in enumerate(cursor.fetchall(), start=1):
+                candidates[row[0]] = _candidate(row, vector_rank=rank, text_rank=None)
+        if words and mode in ("hybrid", "text"):
+            # Rank the (possibly many) matching rows by text alone, then compute the cosine
+            # distance and the every-word match only for the few that made the pool.
+            # ts_rank, not ts_rank_cd: same recall on the eval set, a quarter of the cost.
+            rank_expr = "ts_rank(search_vector, to_tsquery(%s::regconfig, %s))"
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE id IN ("
+                f"  SELECT id FROM {table} WHERE {filters}"
+                f"  AND search_vector @@ to_tsquery(%s::regconfig, %s)"
+                f"  ORDER BY {rank_expr} DESC, id LIMIT %s"
+                f") ORDER BY {rank_expr} DESC, id",
+                [
+                    vector,
+                    *match_params,
+                    *params,
+                    TEXT_SEARCH_CONFIG,
+                    any_word,
+                    TEXT_SEARCH_CONFIG,
+                    any_word,
+                    pool,
+                    TEXT_SEARCH_CONFIG,
+                    any_word,
+                ],
+            )
+            for rank, row in enumerate(cursor.fetchall(), start=1):
+                candidate = candidates.setdefault(
+                    row[0], _candidate(row, vector_rank=None, text_rank=None)
+                )
+                candidate["text_rank"] = rank
 
     minimum = settings.RETRIEVAL_MIN_SIMILARITY if threshold is None else threshold
     rrf_k = settings.RETRIEVAL_RRF_K
