@@ -17,7 +17,10 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge, Histogram
+
+from maruntime.tracing import tracer
 
 _LOG_CONTEXT: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "maruntime_log_context", default=None
@@ -83,7 +86,13 @@ class RequestContextMiddleware:
         token = bind_log_context(request_id=request_id)
         started = time.perf_counter()
         try:
-            response = await self.get_response(request)
+            with tracer.start_as_current_span(
+                f"{request.method} {request.path}",
+                kind=SpanKind.SERVER,
+                attributes={"http.request.method": str(request.method), "request.id": request_id},
+            ) as span:
+                response = await self.get_response(request)
+                span.set_attribute("http.response.status_code", response.status_code)
         finally:
             reset_log_context(token)
         HTTP_LATENCY.labels(request.method).observe(time.perf_counter() - started)

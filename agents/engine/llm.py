@@ -12,10 +12,12 @@ from typing import Any
 import openai
 from django.conf import settings
 from openai.types.chat import ChatCompletion
+from opentelemetry.trace import SpanKind
 
 from agents.exceptions import UpstreamFailed, UpstreamNotConfigured
 from catalog.policies import LLMPolicy
 from maruntime.observability import LLM_LATENCY, LLM_TOKENS
+from maruntime.tracing import tracer
 
 _RETRYABLE = (
     openai.APIConnectionError,
@@ -78,15 +80,20 @@ async def complete(policy: LLMPolicy, messages: list[Any], **schema_parts: Any) 
     for attempt in range(1, attempts + 1):
         started = time.perf_counter()
         try:
-            response = await client.chat.completions.create(
-                model=upstream.model,
-                messages=messages,
-                temperature=policy.temperature,
-                max_tokens=policy.max_tokens,
-                # Schemas and tool lists go out as they are: openai-python's parameter
-                # transform walks every node of them on each call, a hot-path cost here.
-                extra_body=schema_parts,
-            )
+            with tracer.start_as_current_span(
+                "llm.chat",
+                kind=SpanKind.CLIENT,
+                attributes={"llm.model": upstream.model, "llm.attempt": attempt},
+            ):
+                response = await client.chat.completions.create(
+                    model=upstream.model,
+                    messages=messages,
+                    temperature=policy.temperature,
+                    max_tokens=policy.max_tokens,
+                    # Schemas and tool lists go out as they are: openai-python's parameter
+                    # transform walks every node of them on each call, a hot-path cost here.
+                    extra_body=schema_parts,
+                )
         except _RETRYABLE as exc:
             LLM_LATENCY.labels("error").observe(time.perf_counter() - started)
             if attempt == attempts:

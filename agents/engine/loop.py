@@ -30,6 +30,7 @@ from agents.tools.executor import execute_tool, is_pure
 from maruntime.asyncdb import run_sync
 from maruntime.errors import DomainError
 from maruntime.observability import bind_log_context, reset_log_context
+from maruntime.tracing import tracer
 
 Event = SessionEvent.Type
 TOOL_RESULT_EVENT_LIMIT = 4000
@@ -88,33 +89,49 @@ async def execute_run(
         await run_sync(services.run_finish_cancelled)(run_id=run_id, worker=worker)
         return Session.State.CANCELLED
     token = bind_log_context(session_id=session.pk, run_id=run_id)
+    run_span = tracer.start_as_current_span(
+        "run", attributes={"session.id": str(session.pk), "run.id": run_id}
+    )
     started = time.monotonic()
     # A call pending when the run starts may have run before a crash: look for its outcome.
     resuming_call = bool(session.context.get("pending_call"))
     try:
-        while True:
-            definition = await definitions.get(session.template_version_id)
-            # Reset with the run's token in ``finally``, like every binding below it.
-            bind_log_context(template=definition.template_name)
-            context = session.context
-            try:
-                if context.get("pending_call"):
-                    outcome = await _act(scope, definition, context, resuming=resuming_call)
-                    resuming_call = False
-                    if outcome is not None:
-                        return outcome
-                elif stopping.is_set():
-                    await run_sync(services.run_release)(run_id=run_id, worker=worker)
-                    return "released"
-                else:
-                    _check_budgets(definition, context, started)
-                    await _decide(scope, definition, context)
-            except DomainError as error:
-                await _fail(scope, context, error)
-                return Session.State.FAILED
-            session = scope.session
+        with run_span:
+            return await _steps(scope, definitions, started, resuming_call)
     finally:
         reset_log_context(token)
+
+
+async def _steps(
+    scope: RunScope, definitions: DefinitionCache, started: float, resuming_call: bool
+) -> str:
+    """The run's steps until an outcome (see ``execute_run``)."""
+    session, run_id, worker = scope.session, scope.run_id, scope.worker
+    stopping = scope.runtime.stopping
+    while True:
+        definition = await definitions.get(session.template_version_id)
+        # Reset with the run's token in ``execute_run``, like every binding below it.
+        bind_log_context(template=definition.template_name)
+        context = session.context
+        step = int(context.get("iteration", 0))
+        try:
+            if context.get("pending_call"):
+                with tracer.start_as_current_span("step.act", attributes={"step": step}):
+                    outcome = await _act(scope, definition, context, resuming=resuming_call)
+                resuming_call = False
+                if outcome is not None:
+                    return outcome
+            elif stopping.is_set():
+                await run_sync(services.run_release)(run_id=run_id, worker=worker)
+                return "released"
+            else:
+                _check_budgets(definition, context, started)
+                with tracer.start_as_current_span("step.decide", attributes={"step": step + 1}):
+                    await _decide(scope, definition, context)
+        except DomainError as error:
+            await _fail(scope, context, error)
+            return Session.State.FAILED
+        session = scope.session
 
 
 class BudgetExceeded(DomainError):
@@ -276,7 +293,8 @@ async def _call_tool(
     try:
         if spec is None:
             raise RuntimeError(f"tool {call['tool']!r} is not offered to this agent")
-        outcome = await execute_tool(spec, call["arguments"], context)
+        with tracer.start_as_current_span(f"tool {spec.name}", attributes={"tool": spec.name}):
+            outcome = await execute_tool(spec, call["arguments"], context)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # a failing tool is reported to the model, not fatal
