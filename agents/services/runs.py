@@ -101,16 +101,26 @@ def queued_run_count() -> int:
 
 
 def _locked_owned_run(
-    run_id: int, worker: str, *, fence_cancel: bool = False, session_id: uuid.UUID | None = None
+    run_id: int,
+    worker: str,
+    *,
+    fence_cancel: bool = False,
+    session_id: uuid.UUID | None = None,
+    without_context: bool = False,
 ) -> Run:
     """The run and its session, row-locked in the order every writer uses (session, then
     run), while ``worker`` holds the lease; ``RunCancelled`` once a cancel was requested
-    (with ``fence_cancel``), so a step in flight cannot overwrite the cancelled state."""
+    (with ``fence_cancel``), so a step in flight cannot overwrite the cancelled state.
+    ``without_context``: the caller replaces the session's context, so it is not read
+    (it grows with the conversation)."""
     if session_id is None:
         session_id = Run.objects.filter(pk=run_id).values_list("session_id", flat=True).first()
     if session_id is None:
         raise LeaseLost(f"run {run_id} no longer exists")
-    session = Session.objects.select_for_update().get(pk=session_id)
+    sessions = Session.objects.select_for_update()
+    if without_context:
+        sessions = sessions.defer("context")
+    session = sessions.get(pk=session_id)
     run = Run.objects.select_for_update().get(pk=run_id)
     run.session = session
     if run.lease_owner != worker or run.state != Run.State.RUNNING:
@@ -182,7 +192,9 @@ class StepRecord:
 def step_record(*, run_id: int, session_id: uuid.UUID, worker: str, record: StepRecord) -> Session:
     """Persist one step in one transaction, only while holding the lease. When
     ``finish_outcome`` is set the run finishes and the next pending run is promoted."""
-    run = _locked_owned_run(run_id, worker, fence_cancel=True, session_id=session_id)
+    run = _locked_owned_run(
+        run_id, worker, fence_cancel=True, session_id=session_id, without_context=True
+    )
     session = run.session
     session.context = record.context
     fields = ["context", "updated_at"]
