@@ -97,17 +97,15 @@ async def execute_run(
     resuming_call = bool(session.context.get("pending_call"))
     try:
         with run_span:
-            return await _steps(scope, definitions, started, resuming_call)
+            return await _steps(scope, started, resuming_call)
     finally:
         reset_log_context(token)
 
 
-async def _steps(
-    scope: RunScope, definitions: DefinitionCache, started: float, resuming_call: bool
-) -> str:
+async def _steps(scope: RunScope, started: float, resuming_call: bool) -> str:
     """The run's steps until an outcome (see ``execute_run``)."""
     session, run_id, worker = scope.session, scope.run_id, scope.worker
-    stopping = scope.runtime.stopping
+    stopping, definitions = scope.runtime.stopping, scope.runtime.definitions
     while True:
         definition = await definitions.get(session.template_version_id)
         # Reset with the run's token in ``execute_run``, like every binding below it.
