@@ -29,6 +29,9 @@ class DelegationRefused(Exception):
 async def delegate(template: str, arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
     from agents.engine.loop import execute_run
 
+    runtime = context.runtime
+    if runtime is None:
+        raise DelegationRefused("agent tools run only inside a pool worker")
     if context.depth + 1 > settings.DELEGATION_MAX_DEPTH:
         raise DelegationRefused(
             f"delegation depth limit ({settings.DELEGATION_MAX_DEPTH}) reached; answer directly"
@@ -38,27 +41,27 @@ async def delegate(template: str, arguments: dict[str, Any], context: ToolContex
         raise DelegationRefused("give the agent a 'task'")
     child, run = await run_sync(services.child_session_open)(
         parent_id=context.session_id,
+        parent_run_id=context.run_id,
+        worker=runtime.worker,
         delegation_key=f"{context.session_id}:{context.step}",
         template=template,
         task=task,
     )
-    if run is not None and context.runtime is not None:
+    if run is not None:
         claimed = await run_sync(services.run_claim_one)(
-            run_id=run.pk, worker=context.runtime.worker, lease_seconds=settings.POOL_LEASE_SECONDS
+            run_id=run.pk, worker=runtime.worker, lease_seconds=settings.POOL_LEASE_SECONDS
         )
         if claimed:
-            keeper = asyncio.create_task(_keep_lease(run.pk, context.runtime.worker))
+            keeper = asyncio.create_task(_keep_lease(run.pk, runtime.worker))
             try:
                 await execute_run(
                     run_id=run.pk,
-                    worker=context.runtime.worker,
-                    stopping=context.runtime.stopping,
-                    definitions=context.runtime.definitions,
+                    worker=runtime.worker,
+                    stopping=runtime.stopping,
+                    definitions=runtime.definitions,
                 )
             except asyncio.CancelledError:
-                await run_sync(services.run_finish_cancelled)(
-                    run_id=run.pk, worker=context.runtime.worker
-                )
+                await run_sync(services.run_finish_cancelled)(run_id=run.pk, worker=runtime.worker)
                 raise
             finally:
                 keeper.cancel()

@@ -100,7 +100,7 @@ def queued_run_count() -> int:
     return Run.objects.filter(state=Run.State.QUEUED).count()
 
 
-def _locked_owned_run(
+def lock_owned_run(
     run_id: int,
     worker: str,
     *,
@@ -135,7 +135,7 @@ def run_release(*, run_id: int, worker: str, crashed: bool = False) -> None:
     """Give a run back to the queue; the next worker continues it. A graceful hand-over
     (stop) does not count as an attempt; a crash does (``POOL_MAX_ATTEMPTS``)."""
     try:
-        run = _locked_owned_run(run_id, worker)
+        run = lock_owned_run(run_id, worker)
     except LeaseLost:
         return
     run.state = Run.State.QUEUED
@@ -152,7 +152,7 @@ def run_fail(*, run_id: int, worker: str, code: str, message: str) -> None:
     """End a leased run as failed: an error event, the session failed, pending messages
     promoted. Holds the session and run row locks."""
     try:
-        run = _locked_owned_run(run_id, worker)
+        run = lock_owned_run(run_id, worker)
     except LeaseLost:
         return
     session = run.session
@@ -192,7 +192,7 @@ class StepRecord:
 def step_record(*, run_id: int, session_id: uuid.UUID, worker: str, record: StepRecord) -> Session:
     """Persist one step in one transaction, only while holding the lease. When
     ``finish_outcome`` is set the run finishes and the next pending run is promoted."""
-    run = _locked_owned_run(
+    run = lock_owned_run(
         run_id, worker, fence_cancel=True, session_id=session_id, without_context=True
     )
     session = run.session
@@ -254,7 +254,7 @@ def close_run_as_cancelled(run: Run) -> None:
 def run_finish_cancelled(*, run_id: int, worker: str) -> None:
     """The worker stopped a cancelled run: close it (session state already cancelled)."""
     try:
-        run = _locked_owned_run(run_id, worker)
+        run = lock_owned_run(run_id, worker)
     except LeaseLost:
         return
     close_run_as_cancelled(run)

@@ -14,7 +14,7 @@ from agents.exceptions import SessionBusy, SessionNotFound, SessionNotResumable
 from agents.models import Artifact, Run, Session, SessionEvent
 from agents.services.context import absorb_user_message, new_context
 from agents.services.events import NewEvent, append_events, insert_events
-from agents.services.runs import close_run_as_cancelled, queue_run
+from agents.services.runs import close_run_as_cancelled, lock_owned_run, queue_run
 from catalog.models import AgentTemplateVersion, PipelineVersion
 
 
@@ -182,10 +182,17 @@ def chat_turn(*, model: str, task: str, owner: str = "", on_busy: str | None = N
 
 
 def child_session_open(
-    *, parent_id: uuid.UUID, delegation_key: str, template: str, task: str
+    *,
+    parent_id: uuid.UUID,
+    parent_run_id: int,
+    worker: str,
+    delegation_key: str,
+    template: str,
+    task: str,
 ) -> tuple[Session, Run | None]:
     """The child session for one delegated call: found again by its key on a retried call
-    (then with no new run), else started now with a queued run."""
+    (then with no new run), else started now with a queued run, and announced in the
+    parent's event log in the same transaction (while ``worker`` holds the parent's run)."""
     from catalog.selectors import model_resolve
 
     existing = Session.objects.filter(
@@ -193,14 +200,26 @@ def child_session_open(
     ).first()
     if existing is not None:
         return existing, existing.runs.filter(state__in=Run.ACTIVE_STATES).first()
-    parent = Session.objects.get(pk=parent_id)
     resolved = model_resolve(template)
     if resolved.template_version is None:
         raise SessionNotFound(f"agent tool names no agent template {template!r}")
     with transaction.atomic():
+        parent_run = lock_owned_run(parent_run_id, worker, session_id=parent_id)
+        parent = parent_run.session
         session, run = session_start(
             template_version=resolved.template_version, task=task, owner=parent.owner, parent=parent
         )
         session.context["delegation_key"] = delegation_key
         Session.objects.filter(pk=session.pk).update(context=session.context)
+        append_events(
+            parent,
+            parent_run,
+            [
+                NewEvent(
+                    SessionEvent.Type.CHILD_SESSION,
+                    {"child_session_id": str(session.pk), "template": template, "task": task},
+                    int(parent.context.get("iteration", 0)),
+                )
+            ],
+        )
     return session, run

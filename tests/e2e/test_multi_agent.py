@@ -11,9 +11,10 @@ import pytest
 
 from agents.models import Session, SessionEvent
 from catalog import services
+from catalog.builtin import limit_rules
 from tests.e2e.conftest import client_for
 from tests.fakes.fake_llm import Reply
-from tests.fakes.sgr import clarify_args, final_args, sgr_replies, step
+from tests.fakes.sgr import clarify_args, final_args, plan_args, sgr_replies, step
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -124,6 +125,9 @@ def test_router_delegates_to_an_agent_and_relays_its_answer(server, fake_llm):
     assert child.template_version.template.name.endswith("agent")
     result = parent.events.get(type="tool_result", payload__tool__startswith="agent.")
     assert result.payload["child_session_id"] == str(child.pk)
+    announced = parent.events.get(type="child_session")
+    assert announced.payload["child_session_id"] == str(child.pk)
+    assert announced.seq < result.seq
     assert "Explain SGR briefly." in fake_llm.requests[1]["messages"][-1]["content"]
 
 
@@ -263,3 +267,35 @@ def test_a_template_without_usable_tools_fails_clearly(server, fake_llm):
     assert error.value.status_code == 502
     assert "No tool is available" in str(error.value)
     assert fake_llm.requests == []
+
+
+def test_exhausted_limits_take_tools_away_through_the_rules(server, fake_llm):
+    limits = {"max_iterations": 2, "max_clarifications": 1, "max_searches": 0}
+    template = services.template_upsert(name="limited")
+    services.template_version_create(
+        template=template,
+        flavour="sgr",
+        system_prompt="Work. {available_tools}",
+        execution_policy=limits,
+        rules=limit_rules(**limits),
+        tool_policy={
+            "tools": ["clarification", "generate_plan", "create_report", "final_answer"],
+            "required": ["final_answer"],
+        },
+    )
+    fake_llm.script(*sgr_replies(("clarification", clarify_args("Which one?"))))
+    session_id = _ask(server, "limited", "Do it").model_extra["session_id"]
+    assert "clarification" in _offered(fake_llm.requests[0])
+
+    fake_llm.script(
+        *sgr_replies(("generate_plan", plan_args()), ("final_answer", final_args("Ok.")))
+    )
+    _ask(server, session_id, "That one")
+
+    after_clarifying, at_the_iteration_limit = fake_llm.requests[1], fake_llm.requests[2]
+    assert "clarification" not in _offered(after_clarifying)
+    assert sorted(_offered(at_the_iteration_limit)) == ["create_report", "final_answer"]
+    selections = Session.objects.get(pk=session_id).events.filter(type="tool_selection")
+    second, third = selections.get(step=2), selections.get(step=3)
+    assert second.payload["excluded"]["clarification"] == "rule: clarifications exhausted"
+    assert third.payload["stage"] == "finishing"
