@@ -158,7 +158,12 @@ async def _fail(scope: RunScope, context: dict[str, Any], error: DomainError) ->
     await _record(
         scope,
         StepRecord(
-            events=[NewEvent(Event.ERROR, {"code": error.code, "message": error.message})],
+            events=[
+                NewEvent(
+                    Event.ERROR,
+                    {"code": error.code, "message": error.message, "status": error.http_status},
+                )
+            ],
             context={**context, "pending_call": None},
             session_state=Session.State.FAILED,
             error=error.message,

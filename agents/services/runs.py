@@ -165,7 +165,7 @@ def run_fail(*, run_id: int, worker: str, code: str, message: str) -> None:
         session,
         run,
         [
-            NewEvent(SessionEvent.Type.ERROR, {"code": code, "message": message}),
+            NewEvent(SessionEvent.Type.ERROR, {"code": code, "message": message, "status": 500}),
             NewEvent(SessionEvent.Type.STATE, {"state": Session.State.FAILED}),
         ],
     )

@@ -106,8 +106,10 @@ async def _complete(turn: Turn, headers: dict[str, str]) -> HttpResponseBase:
     async for event in _turn_events(turn):
         if event.type == "error":
             body = _error_body(event.payload)
+            # The status the run's error carries (502 when the upstream failed).
+            status = int(event.payload.get("status") or 500)
             response = error_response(
-                502, body["message"], code=body["code"], error_type="server_error"
+                status, body["message"], code=body["code"], error_type="server_error"
             )
             for name, value in headers.items():
                 response[name] = value

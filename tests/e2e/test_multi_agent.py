@@ -264,7 +264,7 @@ def test_a_template_without_usable_tools_fails_clearly(server, fake_llm):
     )
     with pytest.raises(openai.APIStatusError) as error:
         _ask(server, "toolless", "Hi")
-    assert error.value.status_code == 502
+    assert error.value.status_code == 500  # a configuration error, not the upstream's
     assert "No tool is available" in str(error.value)
     assert fake_llm.requests == []
 
