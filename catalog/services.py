@@ -185,12 +185,6 @@ def version_deactivate(*, version: V) -> V:
     return version
 
 
-tool_version_activate = template_version_activate = pipeline_version_activate = version_activate
-tool_version_deactivate = template_version_deactivate = pipeline_version_deactivate = (
-    version_deactivate
-)
-
-
 # --- tools ---------------------------------------------------------------------------------
 
 

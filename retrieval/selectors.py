@@ -64,8 +64,7 @@ def tool_search(
     """Up to ``k`` active, bound tools for ``query``, best first. ``types``: tool types to
     keep; ``tags``: keep tools with at least one of them; ``allow``/``deny``: tool names;
     ``risk_ceiling``: the highest risk level offered. None or empty means no restriction."""
-    started = time.perf_counter()
-    hits = entry_search(
+    return entry_search(
         kind=IndexEntry.Kind.TOOL,
         query=query,
         k=k,
@@ -76,8 +75,6 @@ def tool_search(
         risk_ceiling=risk_ceiling,
         threshold=threshold,
     )
-    RETRIEVAL_LATENCY.labels(IndexEntry.Kind.TOOL).observe(time.perf_counter() - started)
-    return hits
 
 
 def agent_search(
@@ -90,8 +87,7 @@ def agent_search(
     threshold: float | None = None,
 ) -> list[SearchHit]:
     """Up to ``k`` active agent templates for ``query`` (the agent directory)."""
-    started = time.perf_counter()
-    hits = entry_search(
+    return entry_search(
         kind=IndexEntry.Kind.AGENT,
         query=query,
         k=k,
@@ -100,8 +96,6 @@ def agent_search(
         deny=deny,
         threshold=threshold,
     )
-    RETRIEVAL_LATENCY.labels(IndexEntry.Kind.AGENT).observe(time.perf_counter() - started)
-    return hits
 
 
 def query_words(query: str) -> list[str]:
@@ -143,6 +137,7 @@ def entry_search(
     built by another embedder."""
     if k <= 0 or not query.strip():
         return []
+    started = time.perf_counter()
     embedder = get_embedder()
     _refuse_stale(embedder)
     # Hand-written SQL: on this hot path the ORM's query building cost more than the two
@@ -241,6 +236,7 @@ def entry_search(
             )
         )
     hits.sort(key=lambda hit: (-hit.score, -hit.vector_similarity, hit.name))
+    RETRIEVAL_LATENCY.labels(kind).observe(time.perf_counter() - started)
     return hits[:k]
 
 

@@ -13,6 +13,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from catalog import services
 from catalog.admin.rendering import new_version_link
 from catalog.exceptions import InvalidCatalogEntry
 from catalog.signals import announce_change
@@ -133,26 +134,20 @@ class VersionAdmin(admin.ModelAdmin):
             return False
         return True
 
-    def activate_one(self, version: Any) -> Any:
-        raise NotImplementedError
-
-    def deactivate_one(self, version: Any) -> Any:
-        raise NotImplementedError
-
     @admin.action(description="Activate the selected versions")
     def activate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         if not self._one_per_parent(request, queryset):
             return
         versions = list(queryset.select_related(self.parent_field))
         for version in versions:
-            self.activate_one(version)
+            services.version_activate(version=version)
         self.message_user(request, f"Activated {len(versions)} versions.")
 
     @admin.action(description="Deactivate the selected versions")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         versions = list(queryset.filter(is_active=True).select_related(self.parent_field))
         for version in versions:
-            self.deactivate_one(version)
+            services.version_deactivate(version=version)
         self.message_user(request, f"Deactivated {len(versions)} versions.")
 
     @admin.action(description="Reindex the entries of the selected versions for retrieval")

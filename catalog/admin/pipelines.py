@@ -82,9 +82,3 @@ class PipelineVersionAdmin(VersionAdmin):
         return services.pipeline_version_create(
             pipeline=data["pipeline"], steps=data["steps"], activate=data.get("activate", False)
         )
-
-    def activate_one(self, version: PipelineVersion) -> PipelineVersion:
-        return services.pipeline_version_activate(version=version)
-
-    def deactivate_one(self, version: PipelineVersion) -> PipelineVersion:
-        return services.pipeline_version_deactivate(version=version)

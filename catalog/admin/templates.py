@@ -147,9 +147,3 @@ class AgentTemplateVersionAdmin(VersionAdmin):
             tags=data.get("tags") or [],
             activate=data.get("activate", False),
         )
-
-    def activate_one(self, version: AgentTemplateVersion) -> AgentTemplateVersion:
-        return services.template_version_activate(version=version)
-
-    def deactivate_one(self, version: AgentTemplateVersion) -> AgentTemplateVersion:
-        return services.template_version_deactivate(version=version)

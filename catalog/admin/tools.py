@@ -164,9 +164,3 @@ class ToolVersionAdmin(VersionAdmin):
             limits=data.get("limits") or {},
             activate=data.get("activate", False),
         )
-
-    def activate_one(self, version: ToolVersion) -> ToolVersion:
-        return services.tool_version_activate(version=version)
-
-    def deactivate_one(self, version: ToolVersion) -> ToolVersion:
-        return services.tool_version_deactivate(version=version)

@@ -182,20 +182,14 @@ class CatalogVersionViewSet(
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    def activate_version(self, version: Any) -> Any:
-        raise NotImplementedError
-
-    def deactivate_version(self, version: Any) -> Any:
-        raise NotImplementedError
-
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        version = self.activate_version(self.get_object())
+        version = services.version_activate(version=self.get_object())
         return Response(self.get_serializer(version).data)
 
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        version = self.deactivate_version(self.get_object())
+        version = services.version_deactivate(version=self.get_object())
         return Response(self.get_serializer(version).data)
 
     def http_method_not_allowed(  # type: ignore[override]
@@ -271,12 +265,6 @@ class ToolVersionViewSet(CatalogVersionViewSet):
     def create_version(self, parent: Tool, data: dict[str, Any]) -> tuple[ToolVersion, bool]:
         return _tool_version_create(parent, data)
 
-    def activate_version(self, version: ToolVersion) -> ToolVersion:
-        return services.tool_version_activate(version=version)
-
-    def deactivate_version(self, version: ToolVersion) -> ToolVersion:
-        return services.tool_version_deactivate(version=version)
-
 
 # --- agent templates -----------------------------------------------------------------------
 
@@ -331,12 +319,6 @@ class TemplateVersionViewSet(CatalogVersionViewSet):
     ) -> tuple[AgentTemplateVersion, bool]:
         return _template_version_create(parent, data)
 
-    def activate_version(self, version: AgentTemplateVersion) -> AgentTemplateVersion:
-        return services.template_version_activate(version=version)
-
-    def deactivate_version(self, version: AgentTemplateVersion) -> AgentTemplateVersion:
-        return services.template_version_deactivate(version=version)
-
 
 # --- pipelines -----------------------------------------------------------------------------
 
@@ -383,9 +365,3 @@ class PipelineVersionViewSet(CatalogVersionViewSet):
         self, parent: Pipeline, data: dict[str, Any]
     ) -> tuple[PipelineVersion, bool]:
         return _pipeline_version_create(parent, data)
-
-    def activate_version(self, version: PipelineVersion) -> PipelineVersion:
-        return services.pipeline_version_activate(version=version)
-
-    def deactivate_version(self, version: PipelineVersion) -> PipelineVersion:
-        return services.pipeline_version_deactivate(version=version)

@@ -42,7 +42,7 @@ def test_activating_an_old_version_deactivates_the_current_one():
     tool = services.tool_upsert(name="search")
     first, _ = _version(tool)
     second, _ = _version(tool, description="v2")
-    services.tool_version_activate(version=first)
+    services.version_activate(version=first)
     second.refresh_from_db()
     first.refresh_from_db()
     assert first.is_active and not second.is_active

@@ -36,12 +36,12 @@ def test_the_entry_follows_the_active_version(make_tool, django_capture_on_commi
     assert "forecast" in _entry("weather").text
 
     with django_capture_on_commit_callbacks(execute=True):
-        catalog.tool_version_activate(version=first)
+        catalog.version_activate(version=first)
     assert _entry("weather").version_id == first.pk
     assert "Current weather" in _entry("weather").text
 
     with django_capture_on_commit_callbacks(execute=True):
-        catalog.tool_version_deactivate(version=first)
+        catalog.version_deactivate(version=first)
     assert _entry("weather") is None
     assert tool_search(query="weather for a city") == []
 
@@ -70,7 +70,7 @@ def test_template_versions_are_indexed_as_agents(make_agent, django_capture_on_c
     assert entry.version_id == version.pk
     assert "Finds sources" in entry.text
     with django_capture_on_commit_callbacks(execute=True):
-        catalog.template_version_deactivate(version=version)
+        catalog.version_deactivate(version=version)
     assert _entry("researcher", kind="agent") is None
 
 
