@@ -20,18 +20,26 @@ from catalog.models import (
     ToolVersion,
     slug_validator,
 )
-
-PROVENANCE_FIELDS = (
-    "source_repo",
-    "source_branch",
-    "source_commit",
-    "source_path",
-    "source_class",
-)
+from catalog.services import PROVENANCE_FIELDS
 
 
 def _name_field() -> serializers.CharField:
     return serializers.CharField(max_length=100, validators=[slug_validator])
+
+
+class _EntrySerializer(serializers.ModelSerializer[Any]):
+    """What tools, templates and pipelines share: a slug name that never changes, and
+    their active version and version count (annotated by the views)."""
+
+    entry_kind = ""
+    name = _name_field()
+    active_version = serializers.IntegerField(read_only=True, allow_null=True)
+    version_count = serializers.IntegerField(read_only=True)
+
+    def validate_name(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.name:
+            raise serializers.ValidationError(f"A {self.entry_kind} cannot be renamed.")
+        return value
 
 
 class ProvenanceInputMixin(serializers.Serializer):
@@ -97,12 +105,10 @@ class ToolVersionCreateSerializer(ProvenanceInputMixin):
     )
 
 
-class ToolSerializer(serializers.ModelSerializer[Tool]):
-    name = _name_field()
+class ToolSerializer(_EntrySerializer):
+    entry_kind = "tool"
     aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
-    active_version = serializers.IntegerField(read_only=True, allow_null=True)
-    version_count = serializers.IntegerField(read_only=True)
     version = ToolVersionCreateSerializer(
         write_only=True, required=False, help_text="The first version (on create only)"
     )
@@ -122,11 +128,6 @@ class ToolSerializer(serializers.ModelSerializer[Tool]):
             "version",
         )
         read_only_fields = ("created_at", "updated_at")
-
-    def validate_name(self, value: str) -> str:
-        if self.instance is not None and value != self.instance.name:
-            raise serializers.ValidationError("A tool cannot be renamed.")
-        return value
 
 
 # --- agent templates -----------------------------------------------------------------------
@@ -180,10 +181,8 @@ class TemplateVersionCreateSerializer(ProvenanceInputMixin):
     )
 
 
-class TemplateSerializer(serializers.ModelSerializer[AgentTemplate]):
-    name = _name_field()
-    active_version = serializers.IntegerField(read_only=True, allow_null=True)
-    version_count = serializers.IntegerField(read_only=True)
+class TemplateSerializer(_EntrySerializer):
+    entry_kind = "template"
     version = TemplateVersionCreateSerializer(
         write_only=True, required=False, help_text="The first version (on create only)"
     )
@@ -200,11 +199,6 @@ class TemplateSerializer(serializers.ModelSerializer[AgentTemplate]):
             "version",
         )
         read_only_fields = ("created_at", "updated_at")
-
-    def validate_name(self, value: str) -> str:
-        if self.instance is not None and value != self.instance.name:
-            raise serializers.ValidationError("A template cannot be renamed.")
-        return value
 
 
 # --- pipelines -----------------------------------------------------------------------------
@@ -234,10 +228,8 @@ class PipelineVersionCreateSerializer(serializers.Serializer):
     )
 
 
-class PipelineSerializer(serializers.ModelSerializer[Pipeline]):
-    name = _name_field()
-    active_version = serializers.IntegerField(read_only=True, allow_null=True)
-    version_count = serializers.IntegerField(read_only=True)
+class PipelineSerializer(_EntrySerializer):
+    entry_kind = "pipeline"
     version = PipelineVersionCreateSerializer(
         write_only=True, required=False, help_text="The first version (on create only)"
     )
@@ -254,8 +246,3 @@ class PipelineSerializer(serializers.ModelSerializer[Pipeline]):
             "version",
         )
         read_only_fields = ("created_at", "updated_at")
-
-    def validate_name(self, value: str) -> str:
-        if self.instance is not None and value != self.instance.name:
-            raise serializers.ValidationError("A pipeline cannot be renamed.")
-        return value
