@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
 from agents.exceptions import SessionNotFound
 from agents.models import Artifact, Run, Session, SessionEvent
@@ -54,10 +54,23 @@ def events_after(*, session_id: uuid.UUID, after: int, limit: int = 500) -> list
     )
 
 
-def session_has_active_run(*, session_id: uuid.UUID) -> bool:
-    return Run.objects.filter(
+def session_settled_at(*, session_id: uuid.UUID) -> int | None:
+    """The session's last seq when it has no active or pending run (0 when it is gone),
+    else None. One statement, so it sees a run's last events and its end together (both
+    are written in one transaction): a follower that reached this seq has seen everything."""
+    active = Run.objects.filter(
         session_id=session_id, state__in=[Run.State.PENDING, *Run.ACTIVE_STATES]
-    ).exists()
+    )
+    row = (
+        Session.objects.filter(pk=session_id)
+        .annotate(busy=Exists(active))
+        .values_list("last_seq", "busy")
+        .first()
+    )
+    if row is None:
+        return 0
+    last_seq, busy = row
+    return None if busy else last_seq
 
 
 def session_summary(session: Session) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from agents.models import Session
 from agents.selectors import (
     artifact_get,
     session_get,
-    session_has_active_run,
+    session_settled_at,
     session_summary,
     sessions_list,
 )
@@ -113,10 +113,8 @@ async def _event_stream(session: Session, after: int, keep_following: bool) -> A
             after = event.seq
         if keep_following:
             continue
-        current = await run_sync(session_get)(session_id=session.pk)
-        if current.last_seq <= after and not await run_sync(session_has_active_run)(
-            session_id=session.pk
-        ):
+        settled_at = await run_sync(session_settled_at)(session_id=session.pk)
+        if settled_at is not None and settled_at <= after:
             return
 
 
