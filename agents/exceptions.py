@@ -15,6 +15,14 @@ class SessionNotResumable(Conflict):
     code = "session_not_resumable"
 
 
+class ToolNotAllowed(DomainError):
+    """The caller's tool scope keeps out a tool the agent cannot work without."""
+
+    code = "tool_not_allowed"
+    http_status = 403
+    error_type = "invalid_request_error"
+
+
 class InvalidMessage(InvalidInput):
     code = "invalid_message"
 

@@ -38,6 +38,10 @@ class Session(models.Model):
     )
     depth = models.PositiveSmallIntegerField(default=0)
     owner = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    # The callers' limits on tools (catalog.policies.ToolScope as JSON; {}: none), copied
+    # from the key that started the session, narrowed by every key that drives it later,
+    # inherited by delegated children.
+    tool_scope = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=30, choices=State.choices, default=State.INITED)
     task = models.TextField()
     # Everything the engine needs to continue: messages, counters, plan, sources, stage.

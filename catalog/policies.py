@@ -60,6 +60,38 @@ class ToolPolicy(_Policy):
     retrieval_k: int = Field(default=5, ge=1, le=50)
 
 
+class ToolScope(_Policy):
+    """A caller's limits on tools (an API key's): what its searches find and what the
+    sessions it drives may be offered, on top of each template's own tool policy. ``allow``
+    None means any tool (an empty list: none); the default ceiling restricts nothing."""
+
+    allow: list[str] | None = None
+    deny: list[str] = Field(default_factory=list)
+    risk_ceiling: RiskLevel = "critical"
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.allow is None and not self.deny and self.risk_ceiling == "critical"
+
+    def refusal(self, name: str, risk_level: str) -> str | None:
+        """Why this scope keeps the tool out, or None when it permits it."""
+        if name in self.deny:
+            return "denied to the caller"
+        if self.allow is not None and name not in self.allow:
+            return "not in the caller's allowed tools"
+        if RISK_ORDER.get(risk_level, RISK_ORDER["critical"]) > RISK_ORDER[self.risk_ceiling]:
+            return f"risk {risk_level} above the caller's ceiling ({self.risk_ceiling})"
+        return None
+
+    def narrowed(self, other: ToolScope) -> ToolScope:
+        """What both scopes permit: a session driven by two keys keeps the stricter limits."""
+        allow = self.allow if other.allow is None else other.allow
+        if self.allow is not None and other.allow is not None:
+            allow = [name for name in self.allow if name in other.allow]
+        ceiling = min(self.risk_ceiling, other.risk_ceiling, key=RISK_ORDER.__getitem__)
+        return ToolScope(allow=allow, deny=sorted({*self.deny, *other.deny}), risk_ceiling=ceiling)
+
+
 class RuleCondition(_Policy):
     """All given bounds must hold: ``<counter>_gte`` / ``_lt`` compare session counters."""
 

@@ -1,4 +1,5 @@
-"""The Django admin site for ``/v1`` API keys: list, adjust scopes and limits, revoke.
+"""The Django admin site for ``/v1`` API keys: list, adjust model and tool scopes and
+limits, revoke.
 
 Keys are issued by ``manage.py create_api_key`` (which prints the key once), so the admin
 has no add form; it never shows the digest either. Revoking goes through the service and is
@@ -32,13 +33,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "created_at",
         "last_used_at",
     )
-    list_filter = ("revoked", "is_admin")
+    list_filter = ("revoked", "is_admin", "tool_risk_ceiling")
     search_fields = ("prefix", "name", "owner")
     fields = (
         "prefix",
         "name",
         "owner",
         "templates",
+        "tools_allow",
+        "tools_deny",
+        "tool_risk_ceiling",
         "is_admin",
         "requests_per_minute",
         "tokens_per_day",

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from agents.selectors import is_session_id
+from catalog.policies import ToolScope
 from gateway import services
 from gateway.models import ApiKey
 from maruntime.asyncdb import run_sync
@@ -107,6 +108,15 @@ def allowed_templates(request: HttpRequest) -> list[str] | None:
     """The templates the caller's key is scoped to; None means every template."""
     api_key = request_api_key(request)
     return list(api_key.templates) if api_key is not None and api_key.templates else None
+
+
+def caller_tool_scope(request: HttpRequest) -> ToolScope | None:
+    """The caller's key's limits on tools; None when the caller has none."""
+    api_key = request_api_key(request)
+    if api_key is None:
+        return None
+    scope = api_key.tool_scope()
+    return None if scope.unrestricted else scope
 
 
 def model_allowed(request: HttpRequest, model: str) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from catalog.policies import RISK_ORDER, ToolScope
+
 
 class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, unique=True, editable=False)
@@ -24,6 +26,13 @@ class ApiKey(models.Model):
     # Model names (templates or pipelines, as /v1/models lists them) this key may use;
     # empty means all.
     templates = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    # Tools its searches find and its sessions may be offered (catalog.policies.ToolScope):
+    # empty ``tools_allow`` means any tool; the default ceiling restricts nothing.
+    tools_allow = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    tools_deny = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    tool_risk_ceiling = models.CharField(
+        max_length=10, choices=[(level, level) for level in RISK_ORDER], default="critical"
+    )
     # May read every session (writes still happen under its own owner).
     is_admin = models.BooleanField(default=False)
     # 0 means unlimited.
@@ -47,3 +56,10 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (mrt_{self.prefix}_…)"
+
+    def tool_scope(self) -> ToolScope:
+        return ToolScope(
+            allow=list(self.tools_allow) or None,
+            deny=list(self.tools_deny),
+            risk_ceiling=self.tool_risk_ceiling,  # type: ignore[arg-type]
+        )

@@ -18,6 +18,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from agents.models import Run, Session
+from catalog.policies import RISK_ORDER
 from gateway.models import ApiKey
 from maruntime.errors import InvalidInput, NotFound
 
@@ -49,8 +50,12 @@ def key_prefix(plain: str) -> str | None:
     return prefix
 
 
+def _names(raw: list[str] | None) -> list[str]:
+    return sorted({name.strip() for name in raw or [] if name.strip()})
+
+
 def _model_names(raw: list[str] | None) -> list[str]:
-    names = sorted({name.strip() for name in raw or [] if name.strip()})
+    names = _names(raw)
     for name in names:
         if "@" in name:
             raise InvalidInput(f"scope names a model without a version: {name!r}")
@@ -67,14 +72,23 @@ def api_key_create(
     requests_per_minute: int = 0,
     tokens_per_day: int = 0,
     concurrent_runs: int = 0,
+    tools_allow: list[str] | None = None,
+    tools_deny: list[str] | None = None,
+    tool_risk_ceiling: str = "critical",
 ) -> IssuedKey:
-    """Issue a key; its owner defaults to ``key_<prefix>`` (sessions private to this key)."""
+    """Issue a key; its owner defaults to ``key_<prefix>`` (sessions private to this key).
+    ``tools_allow`` empty means any tool; see ``ApiKey`` for the tool scope."""
     if not name.strip():
         raise InvalidInput("a key needs a name", param="name")
     if len(owner) > 100:
         raise InvalidInput("owner is at most 100 characters", param="owner")
     if min(requests_per_minute, tokens_per_day, concurrent_runs) < 0:
         raise InvalidInput("limits are non-negative (0 means unlimited)")
+    if tool_risk_ceiling not in RISK_ORDER:
+        raise InvalidInput(
+            f"tool risk ceiling is one of {', '.join(RISK_ORDER)}, not {tool_risk_ceiling!r}",
+            param="tool_risk_ceiling",
+        )
     prefix = secrets.token_hex(PREFIX_BYTES)
     while ApiKey.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(PREFIX_BYTES)
@@ -89,6 +103,9 @@ def api_key_create(
         requests_per_minute=requests_per_minute,
         tokens_per_day=tokens_per_day,
         concurrent_runs=concurrent_runs,
+        tools_allow=_names(tools_allow),
+        tools_deny=_names(tools_deny),
+        tool_risk_ceiling=tool_risk_ceiling,
     )
     return IssuedKey(api_key=api_key, plain=plain)
 

@@ -22,7 +22,7 @@ from agents.engine.definition import AgentDefinition, ToolSpec, load_definition
 from agents.engine.flavours import FLAVOURS, tool_call_message
 from agents.engine.prompts import render_prompt
 from agents.engine.rules import apply_rules
-from agents.engine.selection import select_tools
+from agents.engine.selection import caller_exclusions, select_tools
 from agents.models import Run, Session, SessionEvent, ToolExecution
 from agents.services import NewEvent, StepRecord
 from agents.tools.base import ToolContext, ToolOutcome, WorkerRuntime
@@ -182,10 +182,12 @@ def _system_message(definition: AgentDefinition, offered: tuple[ToolSpec, ...]) 
 
 async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[str, Any]) -> None:
     step = int(context.get("iteration", 0)) + 1
-    names = sorted(definition.tools)
+    barred = caller_exclusions(definition, scope.session.tool_scope)
+    names = sorted(name for name in definition.tools if name not in barred)
     counters = {**context, "state": scope.session.state}
     ruled = apply_rules(definition.rules, names, counters)
     selection = await select_tools(definition, ruled, context, scope.session.task)
+    selection.excluded.update(barred)
     offered = tuple(definition.tools[name] for name in selection.offered)
     if not offered:
         raise NoToolsOffered(

@@ -9,6 +9,7 @@ from typing import Any
 
 from agents.engine.definition import AgentDefinition
 from agents.engine.rules import RuleOutcome
+from catalog.policies import ToolScope
 from maruntime.asyncdb import run_sync
 
 
@@ -28,6 +29,19 @@ class Selection:
             "stage": self.stage,
             "query": self.query,
         }
+
+
+def caller_exclusions(definition: AgentDefinition, tool_scope: dict[str, Any]) -> dict[str, str]:
+    """The agent's tools its session's callers may not use (``Session.tool_scope``), with
+    the reason; applied before rules and retrieval, so such a tool is never offered."""
+    if not tool_scope:
+        return {}
+    scope = ToolScope.model_validate(tool_scope)
+    return {
+        name: f"caller scope: {why}"
+        for name, spec in definition.tools.items()
+        if (why := scope.refusal(name, spec.risk_level)) is not None
+    }
 
 
 def step_query(task: str, context: dict[str, Any]) -> str:

@@ -10,12 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.engine.prompts import render_prompt
-from agents.exceptions import SessionBusy, SessionNotFound, SessionNotResumable
+from agents.exceptions import SessionBusy, SessionNotFound, SessionNotResumable, ToolNotAllowed
 from agents.models import Artifact, Run, Session, SessionEvent
 from agents.services.context import absorb_user_message, new_context
 from agents.services.events import NewEvent, append_events, insert_events
 from agents.services.runs import close_run_as_cancelled, lock_owned_run, queue_run
 from catalog.models import AgentTemplateVersion, PipelineVersion
+from catalog.policies import ToolPolicy, ToolScope
+from catalog.selectors import active_tool_versions
 
 
 def _locked_session(session_id: uuid.UUID | str) -> Session:
@@ -23,6 +25,33 @@ def _locked_session(session_id: uuid.UUID | str) -> Session:
         return Session.objects.select_for_update().get(pk=session_id)
     except (Session.DoesNotExist, ValueError, IntegrityError) as exc:
         raise SessionNotFound(f"No session '{session_id}'", param="model") from exc
+
+
+def _session_template_versions(session: Session) -> list[AgentTemplateVersion]:
+    """The template versions a session runs: its pipeline plan's, else its own."""
+    if session.pipeline_plan:
+        return list(AgentTemplateVersion.objects.filter(pk__in=session.pipeline_plan))
+    return [session.template_version]
+
+
+def _check_tool_scope(scope: ToolScope, versions: list[AgentTemplateVersion]) -> None:
+    """Refuse (403) before anything is written when ``scope`` keeps out a tool one of the
+    agents requires: such a run could never finish."""
+    if scope.unrestricted:
+        return
+    required = {
+        name
+        for version in versions
+        for name in ToolPolicy.model_validate(version.tool_policy).required
+    }
+    for tool in active_tool_versions(names=sorted(required)).order_by("tool__name"):
+        why = scope.refusal(tool.tool.name, tool.risk_level)
+        if why is not None:
+            raise ToolNotAllowed(
+                f"The agent requires the tool '{tool.tool.name}', which is {why}; use a key "
+                "whose tool scope includes it",
+                param="model",
+            )
 
 
 @transaction.atomic
@@ -34,8 +63,10 @@ def session_start(
     pipeline_version: PipelineVersion | None = None,
     pipeline_plan: list[int] | None = None,
     parent: Session | None = None,
+    tool_scope: ToolScope | None = None,
 ) -> tuple[Session, Run]:
-    """Create the session with its first user message and a queued run, atomically."""
+    """Create the session with its first user message and a queued run, atomically. A
+    child session inherits its parent's tool scope."""
     context = new_context()
     context["messages"].append(
         {
@@ -55,6 +86,13 @@ def session_start(
         parent=parent,
         depth=(parent.depth + 1) if parent else 0,
         owner=owner,
+        tool_scope=(
+            parent.tool_scope
+            if parent is not None
+            else tool_scope.model_dump()
+            if tool_scope and not tool_scope.unrestricted
+            else {}
+        ),
         task=task,
         context=context,
         last_seq=len(events),
@@ -66,13 +104,24 @@ def session_start(
 
 @transaction.atomic
 def session_message(
-    *, session_id: uuid.UUID | str, message: str, owner: str = "", on_busy: str = "reject"
+    *,
+    session_id: uuid.UUID | str,
+    message: str,
+    owner: str = "",
+    on_busy: str = "reject",
+    tool_scope: ToolScope | None = None,
 ) -> tuple[Session, Run]:
     """A new user message on an existing session: the answer to a clarification, or a
-    follow-up. Holds the session row lock. Busy sessions refuse (409) or enqueue."""
+    follow-up. Holds the session row lock. Busy sessions refuse (409) or enqueue. The
+    session's tool scope is narrowed by the caller's."""
     session = _locked_session(session_id)
     if owner and session.owner and session.owner != owner:
         raise SessionNotFound(f"No session '{session_id}'", param="model")
+    if tool_scope is not None and not tool_scope.unrestricted:
+        narrowed = ToolScope.model_validate(session.tool_scope).narrowed(tool_scope)
+        _check_tool_scope(narrowed, _session_template_versions(session))
+        session.tool_scope = narrowed.model_dump()
+        session.save(update_fields=["tool_scope", "updated_at"])
     active = session.runs.filter(state__in=Run.ACTIVE_STATES).exists()
     if active and on_busy != "enqueue":
         raise SessionBusy(
@@ -141,9 +190,17 @@ class Turn:
     resumed: bool
 
 
-def chat_turn(*, model: str, task: str, owner: str = "", on_busy: str | None = None) -> Turn:
+def chat_turn(
+    *,
+    model: str,
+    task: str,
+    owner: str = "",
+    on_busy: str | None = None,
+    tool_scope: ToolScope | None = None,
+) -> Turn:
     """Start a session for a template or pipeline, or continue the session ``model`` names.
-    Refuses (503) before writing anything when the agent has no upstream configured."""
+    Refuses before writing anything when the agent has no upstream configured (503) or
+    requires a tool ``tool_scope`` keeps out (403)."""
     from agents.engine.llm import resolve_upstream
     from agents.selectors import is_session_id, session_get
     from catalog.policies import ExecutionPolicy, LLMPolicy
@@ -155,7 +212,11 @@ def chat_turn(*, model: str, task: str, owner: str = "", on_busy: str | None = N
         resolve_upstream(LLMPolicy.model_validate(existing.template_version.llm_policy))
         after = existing.last_seq
         session, run = session_message(
-            session_id=existing.pk, message=task, owner=owner, on_busy=on_busy or policy.on_busy
+            session_id=existing.pk,
+            message=task,
+            owner=owner,
+            on_busy=on_busy or policy.on_busy,
+            tool_scope=tool_scope,
         )
         return Turn(session, run, model, after, policy.stream_format, resumed=True)
     resolved = model_resolve(model)
@@ -170,12 +231,16 @@ def chat_turn(*, model: str, task: str, owner: str = "", on_busy: str | None = N
         assert resolved.template_version is not None
         first = resolved.template_version
     resolve_upstream(LLMPolicy.model_validate(first.llm_policy))
+    if tool_scope is not None and not tool_scope.unrestricted:
+        plan_versions = list(AgentTemplateVersion.objects.filter(pk__in=plan))
+        _check_tool_scope(tool_scope, plan_versions or [first])
     session, run = session_start(
         template_version=first,
         task=task,
         owner=owner,
         pipeline_version=resolved.pipeline_version,
         pipeline_plan=plan,
+        tool_scope=tool_scope,
     )
     policy = ExecutionPolicy.model_validate(first.execution_policy)
     return Turn(session, run, model, 0, policy.stream_format, resumed=False)
@@ -203,6 +268,8 @@ def child_session_open(
     resolved = model_resolve(template)
     if resolved.template_version is None:
         raise SessionNotFound(f"agent tool names no agent template {template!r}")
+    parent_scope = Session.objects.values_list("tool_scope", flat=True).get(pk=parent_id)
+    _check_tool_scope(ToolScope.model_validate(parent_scope), [resolved.template_version])
     with transaction.atomic():
         parent_run = lock_owned_run(parent_run_id, worker, session_id=parent_id)
         parent = parent_run.session

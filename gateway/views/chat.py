@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from agents.selectors import session_get, usage_of
 from agents.services import Turn, chat_turn, session_cancel
-from gateway.auth import authorize_run_start
+from gateway.auth import authorize_run_start, caller_tool_scope
 from gateway.chunks import ENDING_TYPES, EventView, OpenAIChunks, SGRChunks, reasoning_text
 from gateway.errors import error_response
 from gateway.follow import follow_events
@@ -47,7 +47,11 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
     chat = parse_chat_request(read_json_body(request))
     await authorize_run_start(request, chat.model)
     turn = await run_sync(chat_turn)(
-        model=chat.model, task=chat.task, owner=caller_owner(request), on_busy=chat.on_busy
+        model=chat.model,
+        task=chat.task,
+        owner=caller_owner(request),
+        on_busy=chat.on_busy,
+        tool_scope=caller_tool_scope(request),
     )
     headers = {"X-Session-Id": str(turn.session.pk), "X-Agent-ID": str(turn.session.pk)}
     if chat.stream:

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
+from catalog.policies import ToolScope
 from catalog.selectors import active_tool_versions
-from gateway.auth import allowed_templates
+from gateway.auth import allowed_templates, caller_tool_scope
 from gateway.views.base import api_view, json_response
 from maruntime.asyncdb import run_sync
 from maruntime.errors import InvalidInput
@@ -16,7 +17,8 @@ from retrieval.selectors import SearchHit, agent_search, tool_search
 MAX_K = 50
 
 
-def _tools() -> list[dict[str, Any]]:
+def _tools(scope: ToolScope | None) -> list[dict[str, Any]]:
+    """Active, bound tools the caller's scope permits, by name."""
     return [
         {
             "name": version.tool.name,
@@ -29,12 +31,14 @@ def _tools() -> list[dict[str, Any]]:
             "input_schema": version.input_schema,
         }
         for version in active_tool_versions().order_by("tool__name")
+        if scope is None or scope.refusal(version.tool.name, version.risk_level) is None
     ]
 
 
 @api_view("GET")
 async def tools_list(request: HttpRequest) -> HttpResponseBase:
-    return json_response({"object": "list", "data": await run_sync(_tools)()})
+    tools = await run_sync(_tools)(caller_tool_scope(request))
+    return json_response({"object": "list", "data": tools})
 
 
 def _search_params(request: HttpRequest) -> tuple[str, int]:
@@ -62,11 +66,15 @@ def _hit(hit: SearchHit) -> dict[str, Any]:
 @api_view("GET")
 async def tools_search(request: HttpRequest) -> HttpResponseBase:
     query, k = _search_params(request)
+    scope = caller_tool_scope(request) or ToolScope()
     hits = await run_sync(tool_search)(
         query=query,
         k=k,
         types=request.GET.getlist("type") or None,
         tags=request.GET.getlist("tag") or None,
+        allow=scope.allow,
+        deny=scope.deny,
+        risk_ceiling=scope.risk_ceiling,
     )
     return json_response({"object": "list", "query": query, "data": [_hit(h) for h in hits]})
 

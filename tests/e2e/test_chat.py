@@ -7,6 +7,7 @@ import openai
 import pytest
 
 from agents.models import Session, SessionEvent, ToolExecution
+from gateway.services import api_key_create
 from tests.e2e.conftest import client_for
 from tests.fakes.fake_llm import Reply
 from tests.fakes.sgr import (
@@ -225,3 +226,24 @@ def test_sgr_stream_format_keeps_sgr_agent_core_clients_working(server, fake_llm
     tool_chunk = next(c for c in chunks if c.choices[0].delta.role == "tool")
     assert tool_chunk.choices[0].delta.model_extra["tool_call_id"] == "call_1_action"
     assert sum(1 for c in chunks if c.choices[0].finish_reason == "stop") == 2
+
+
+def test_a_keys_tool_scope_keeps_tools_out_of_the_upstreams_view(stack, fake_llm):
+    keyed = stack.gateway(GATEWAY_AUTH="keys")
+    plain = api_key_create(name="no plans", tools_deny=["generate_plan", "adapt_plan"]).plain
+    fake_llm.script(*sgr_replies(("final_answer", final_args("ok"))))
+    client = openai.OpenAI(base_url=f"{keyed}/v1", api_key=plain, max_retries=0, timeout=30)
+    completion = client.chat.completions.create(
+        model="sgr_agent", messages=[{"role": "user", "content": "hi"}]
+    )
+
+    assert completion.choices[0].message.content == "ok"
+    schema = fake_llm.requests[0]["response_format"]["json_schema"]["schema"]
+    offered = {
+        v["properties"]["tool_name_discriminator"]["enum"][0]
+        for v in schema["properties"]["function"]["anyOf"]
+    }
+    assert "final_answer" in offered and not offered & {"generate_plan", "adapt_plan"}
+    session = Session.objects.get(pk=(completion.model_extra or {})["session_id"])
+    selection = session.events.get(type="tool_selection").payload
+    assert selection["excluded"]["generate_plan"] == "caller scope: denied to the caller"

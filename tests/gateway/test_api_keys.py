@@ -20,6 +20,7 @@ from agents.services import session_start
 from catalog.selectors import active_template_versions
 from gateway import auth, services
 from gateway.models import ApiKey
+from maruntime.errors import InvalidInput
 from tests.e2e.conftest import stack, stack_env  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -163,6 +164,28 @@ async def test_scope_applies_to_a_resumed_session(async_client, keys_on, seeded)
         headers=bearer(plain),
     )
     assert_envelope(response, 403, "model_not_allowed")
+
+
+async def test_a_tool_scope_without_a_required_tool_refuses_the_run(
+    async_client, keys_on, seeded, settings
+):
+    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # configured, never reached
+    plain = await aissue(tools_deny=["final_answer"])
+    response = await async_client.post(
+        "/v1/chat/completions",
+        {"model": "sgr_agent", "messages": [{"role": "user", "content": "hi"}]},
+        content_type="application/json",
+        headers=bearer(plain),
+    )
+    error = assert_envelope(response, 403, "tool_not_allowed")
+    assert "final_answer" in error["message"] and error["param"] == "model"
+    assert not await Session.objects.aexists()
+
+
+def test_a_bad_tool_risk_ceiling_is_refused():
+    with pytest.raises(InvalidInput, match="risk ceiling"):
+        issue(tool_risk_ceiling="extreme")
+    assert not ApiKey.objects.exists()
 
 
 # --- session isolation ---------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """``/v1/tools`` and the search routes, through Django's async test client."""
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.management import call_command
 
 from catalog import services
+from gateway.services import api_key_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,6 +20,7 @@ def catalog_with_tools():
         input_schema={"type": "object", "properties": {"city": {"type": "string"}}},
         binding_kind="http",
         binding={"url": "https://tools.example.com/weather"},
+        risk_level="medium",
     )
 
 
@@ -66,3 +69,33 @@ async def test_bad_search_parameters_are_400(async_client, params):
     response = await async_client.get("/v1/tools/search", params)
     assert response.status_code == 400
     assert response.json()["error"]["param"] in ("q", "k")
+
+
+async def test_a_keys_tool_scope_filters_the_list_and_the_search(
+    async_client, settings, catalog_with_tools
+):
+    settings.GATEWAY_AUTH = "keys"
+    low_risk = await sync_to_async(api_key_create)(name="low", tool_risk_ceiling="low")
+    no_weather = await sync_to_async(api_key_create)(name="deny", tools_deny=["weather_forecast"])
+    only_weather = await sync_to_async(api_key_create)(
+        name="allow", tools_allow=["weather_forecast"]
+    )
+
+    def names(response):
+        assert response.status_code == 200, response.content
+        return [item["name"] for item in response.json()["data"]]
+
+    for issued, expected_in_list in ((low_risk, False), (no_weather, False), (only_weather, True)):
+        headers = {"Authorization": f"Bearer {issued.plain}"}
+        listed = names(await async_client.get("/v1/tools", headers=headers))
+        found = names(
+            await async_client.get("/v1/tools/search", {"q": "weather forecast"}, headers=headers)
+        )
+        assert ("weather_forecast" in listed) is expected_in_list
+        assert ("weather_forecast" in found) is expected_in_list
+    allowed = names(
+        await async_client.get(
+            "/v1/tools", headers={"Authorization": f"Bearer {only_weather.plain}"}
+        )
+    )
+    assert allowed == ["weather_forecast"]

@@ -31,6 +31,17 @@ class Command(BaseCommand):
         parser.add_argument("--rpm", type=int, default=60, help="requests per minute; 0 = no limit")
         parser.add_argument("--tokens-per-day", type=int, default=0, help="0 = no limit")
         parser.add_argument("--concurrent-runs", type=int, default=0, help="0 = no limit")
+        parser.add_argument(
+            "--tools", default="", help="comma-separated tools its agents may use; default all"
+        )
+        parser.add_argument(
+            "--deny-tools", default="", help="comma-separated tools its agents may never use"
+        )
+        parser.add_argument(
+            "--tool-risk-ceiling",
+            default="critical",
+            help="highest tool risk level (low, medium, high, critical) its agents may use",
+        )
         parser.add_argument("--admin", action="store_true", help="may read every session")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,11 +49,14 @@ class Command(BaseCommand):
             issued = api_key_create(
                 name=options["name"],
                 owner=options["owner"],
-                templates=[t for t in options["templates"].split(",") if t.strip()],
+                templates=options["templates"].split(","),
                 is_admin=options["admin"],
                 requests_per_minute=options["rpm"],
                 tokens_per_day=options["tokens_per_day"],
                 concurrent_runs=options["concurrent_runs"],
+                tools_allow=options["tools"].split(","),
+                tools_deny=options["deny_tools"].split(","),
+                tool_risk_ceiling=options["tool_risk_ceiling"],
             )
         except DomainError as error:
             raise CommandError(error.message) from error
