@@ -15,6 +15,16 @@ class SessionNotResumable(Conflict):
     code = "session_not_resumable"
 
 
+class ApprovalNotPending(Conflict):
+    code = "approval_not_pending"
+
+
+class ApprovalPending(Conflict):
+    """A plain message on a session whose pending call awaits a yes or no."""
+
+    code = "approval_pending"
+
+
 class ToolNotAllowed(DomainError):
     """The caller's tool scope keeps out a tool the agent cannot work without."""
 

@@ -112,7 +112,18 @@ def session_summary(session: Session) -> dict[str, Any]:
 
 
 def usage_of(session: Session) -> dict[str, int]:
-    usage = (session.context or {}).get("usage") or {}
+    return _usage_totals((session.context or {}).get("usage"))
+
+
+def session_usage(*, session_id: uuid.UUID) -> dict[str, int]:
+    """``usage_of`` for a session that is not loaded: reads only the counters, not the
+    context they live in (it grows with the conversation) nor the template."""
+    usage = Session.objects.filter(pk=session_id).values_list("context__usage", flat=True).first()
+    return _usage_totals(usage)
+
+
+def _usage_totals(usage: dict[str, Any] | None) -> dict[str, int]:
+    usage = usage or {}
     prompt, completion = int(usage.get("prompt", 0)), int(usage.get("completion", 0))
     return {
         "prompt_tokens": prompt,

@@ -60,6 +60,15 @@ class ToolPolicy(_Policy):
     retrieval_k: int = Field(default=5, ge=1, le=50)
 
 
+class ToolLimits(_Policy):
+    """A tool version's limits, enforced by the engine: a call that runs longer than
+    ``timeout_seconds`` fails (the model sees why); after ``max_calls_per_session`` calls
+    the tool is no longer offered in that session. None: no limit."""
+
+    timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
+    max_calls_per_session: int | None = Field(default=None, ge=1)
+
+
 class ToolScope(_Policy):
     """A caller's limits on tools (an API key's): what its searches find and what the
     sessions it drives may be offered, on top of each template's own tool policy. ``allow``

@@ -29,7 +29,14 @@ from catalog.models import (
     ToolVersion,
     slug_validator,
 )
-from catalog.policies import ExecutionPolicy, LLMPolicy, PipelineStep, Rule, ToolPolicy
+from catalog.policies import (
+    ExecutionPolicy,
+    LLMPolicy,
+    PipelineStep,
+    Rule,
+    ToolLimits,
+    ToolPolicy,
+)
 from catalog.signals import announce_change
 
 PROVENANCE_FIELDS = (
@@ -107,6 +114,12 @@ def _validate_policy(model: type[Any], value: Any, param: str) -> dict[str, Any]
             f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
             param=param,
         ) from exc
+
+
+def validate_tool_limits(limits: Any) -> dict[str, Any]:
+    """A tool version's limits as stored: validated (``ToolLimits``), unset ones left out."""
+    validated = _validate_policy(ToolLimits, limits, "limits")
+    return {name: value for name, value in validated.items() if value is not None}
 
 
 Entry = Tool | AgentTemplate | Pipeline
@@ -241,6 +254,7 @@ def tool_version_create(
         raise InvalidCatalogEntry(f"unknown risk level {risk_level!r}", param="risk_level")
     if not description.strip():
         raise InvalidCatalogEntry("description must not be empty", param="description")
+    limits = validate_tool_limits(limits)
     content = {
         "description": description,
         "long_description": long_description,
@@ -250,7 +264,7 @@ def tool_version_create(
         "unbound_reason": unbound_reason,
         "risk_level": risk_level,
         "requires_approval": requires_approval,
-        "limits": limits or {},
+        "limits": limits,
     }
     return _store_version(
         tool,

@@ -1,7 +1,7 @@
 """Session events rendered as ``chat.completion.chunk`` objects.
 
 ``OpenAIChunks`` (default): ``delta.content`` carries only what a person should read (the
-final answer, clarification questions); reasoning and tool activity go to
+final answer, clarification questions, approval requests); reasoning and tool activity go to
 ``delta.reasoning_content``; exactly one ``finish_reason`` at the end.
 ``SGRChunks``: sgr-agent-core's shape (phase-named chunk ids, the agent id as ``model``,
 structured output as content, tool results with ``role: tool``, a stop per step) so its
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Chunk = dict[str, Any]
-ENDING_TYPES = frozenset({"final_answer", "clarification", "error"})
+ENDING_TYPES = frozenset({"final_answer", "clarification", "approval_request", "error"})
 # Tools whose arguments are written for the reader, not the "thinking" pane.
 READER_TOOLS = frozenset({"final_answer", "clarification"})
 
@@ -64,6 +64,14 @@ def reader_text(event: EventView) -> str:
         return str(event.payload.get("answer", ""))
     if event.type == "clarification":
         return str(event.payload.get("content", ""))
+    if event.type == "approval_request":
+        arguments = json.dumps(event.payload.get("arguments") or {}, ensure_ascii=False)
+        return (
+            f"Approval needed: the agent wants to call {event.payload.get('tool')}"
+            f"({_shorten(arguments, 500)}). Answer on this session (model = its id) with "
+            '"approve": true or false in the request body, or POST '
+            "/v1/sessions/<session id>/approval."
+        )
     return ""
 
 

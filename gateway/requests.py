@@ -38,6 +38,8 @@ class ChatRequest:
     on_busy: str | None
     cancel_on_disconnect: bool
     include_usage: bool
+    # The answer to a session's pending approval (``model`` is the session id).
+    approve: bool | None
 
 
 def read_json_body(request: HttpRequest) -> dict[str, Any]:
@@ -111,6 +113,9 @@ def parse_chat_request(data: dict[str, Any]) -> ChatRequest:
     on_busy = data.get("on_busy")
     if on_busy not in (None, "reject", "enqueue"):
         raise InvalidInput("on_busy must be 'reject' or 'enqueue'", param="on_busy")
+    approve = data.get("approve")
+    if approve is not None and not isinstance(approve, bool):
+        raise InvalidInput("approve must be true or false", param="approve")
     options = data.get("stream_options") or {}
     return ChatRequest(
         model=model.strip(),
@@ -120,4 +125,5 @@ def parse_chat_request(data: dict[str, Any]) -> ChatRequest:
         on_busy=on_busy,
         cancel_on_disconnect=bool(data.get("cancel_on_disconnect", False)),
         include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
+        approve=approve,
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("v1/sessions/<str:session_id>", sessions.session_detail),
     path("v1/sessions/<str:session_id>/events", sessions.session_events),
     path("v1/sessions/<str:session_id>/cancel", sessions.session_cancel_view),
+    path("v1/sessions/<str:session_id>/approval", sessions.session_approval),
     path("v1/sessions/<str:session_id>/artifacts/<str:artifact_id>", sessions.session_artifact),
     path("v1/tools", tools.tools_list),
     path("v1/tools/search", tools.tools_search),

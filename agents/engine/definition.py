@@ -4,11 +4,18 @@ process and cached (``step_schema`` in ``schemas``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.models import AgentTemplateVersion, ToolVersion
-from catalog.policies import RISK_ORDER, ExecutionPolicy, LLMPolicy, Rule, ToolPolicy
+from catalog.policies import (
+    RISK_ORDER,
+    ExecutionPolicy,
+    LLMPolicy,
+    Rule,
+    ToolLimits,
+    ToolPolicy,
+)
 from catalog.selectors import active_tool_versions
 
 
@@ -23,6 +30,9 @@ class ToolSpec:
     binding_kind: str
     binding: dict[str, Any]
     risk_level: str
+    # Each call waits for a person's approval before it runs (the session pauses).
+    requires_approval: bool = False
+    limits: ToolLimits = field(default_factory=ToolLimits)
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,8 @@ def tool_spec(version: ToolVersion) -> ToolSpec:
         binding_kind=version.binding_kind,
         binding=version.binding,
         risk_level=version.risk_level,
+        requires_approval=version.requires_approval,
+        limits=ToolLimits.model_validate(version.limits),
     )
 
 

@@ -99,6 +99,12 @@ def _outcome(template: str, child: Session) -> ToolOutcome:
             f"Agent {template} needs clarification before it can answer; ask the user "
             "yourself or answer with what you know."
         )
+    elif child.state == Session.State.WAITING_FOR_APPROVAL:
+        tool = (child.context.get("pending_call") or {}).get("tool")
+        content = (
+            f"Agent {template} stopped before calling {tool}, which needs a person's "
+            "approval; ask the user or answer with what you know."
+        )
     else:
         content = f"Agent {template} did not finish ({child.state}): {child.error}"
     return ToolOutcome(content=content, payload=payload)

@@ -22,7 +22,7 @@ from agents.engine.definition import AgentDefinition, ToolSpec, load_definition
 from agents.engine.flavours import FLAVOURS, tool_call_message
 from agents.engine.prompts import render_prompt
 from agents.engine.rules import apply_rules
-from agents.engine.selection import caller_exclusions, select_tools
+from agents.engine.selection import caller_exclusions, limit_exclusions, select_tools
 from agents.models import Run, Session, SessionEvent, ToolExecution
 from agents.services import NewEvent, StepRecord
 from agents.tools.base import ToolContext, ToolOutcome, WorkerRuntime
@@ -182,7 +182,10 @@ def _system_message(definition: AgentDefinition, offered: tuple[ToolSpec, ...]) 
 
 async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[str, Any]) -> None:
     step = int(context.get("iteration", 0)) + 1
-    barred = caller_exclusions(definition, scope.session.tool_scope)
+    barred = {
+        **limit_exclusions(definition, context),
+        **caller_exclusions(definition, scope.session.tool_scope),
+    }
     names = sorted(name for name in definition.tools if name not in barred)
     counters = {**context, "state": scope.session.state}
     ruled = apply_rules(definition.rules, names, counters)
@@ -255,6 +258,13 @@ async def _act(
     # Unique per call for the session's whole life (pipeline steps restart the count).
     key = f"{session.pk}:{session.pipeline_step}:{step}:{call['call_id']}"
     spec = definition.tools.get(call["tool"])
+    if spec is not None and spec.requires_approval:
+        approval = call.get("approval")
+        if approval is None:
+            return await _request_approval(scope, context, call, spec)
+        if not approval["approved"]:
+            declined = ToolOutcome(content=services.declined_call_content(approval["reason"]))
+            return await _apply_outcome(scope, definition, context, call, declined, ran=False)
     if spec is not None and is_pure(spec):
         outcome, failed, duration_ms = await _call_tool(scope, spec, call)
         execution = ToolExecution(
@@ -275,6 +285,30 @@ async def _act(
     else:
         outcome = await _run_tool(scope, spec, call, key)
     return await _apply_outcome(scope, definition, context, call, outcome)
+
+
+async def _request_approval(
+    scope: RunScope, context: dict[str, Any], call: dict[str, Any], spec: ToolSpec
+) -> str:
+    """Pause before a call that needs a person's approval: the run ends, the worker is
+    free, and the session waits with the call pending until ``session_approve`` (or a new
+    message, which declines it) queues the next run."""
+    payload = {
+        "tool": spec.name,
+        "arguments": call["arguments"],
+        "call_id": call["call_id"],
+        "risk_level": spec.risk_level,
+    }
+    await _record(
+        scope,
+        StepRecord(
+            events=[NewEvent(Event.APPROVAL_REQUEST, payload, int(call["step"]))],
+            context=context,
+            session_state=Session.State.WAITING_FOR_APPROVAL,
+            finish_outcome=Session.State.WAITING_FOR_APPROVAL,
+        ),
+    )
+    return Session.State.WAITING_FOR_APPROVAL
 
 
 async def _call_tool(
@@ -336,12 +370,20 @@ async def _apply_outcome(
     call: dict[str, Any],
     outcome: ToolOutcome,
     execution: ToolExecution | None = None,
+    *,
+    ran: bool = True,
 ) -> str | None:
+    """Persist the call's outcome. ``ran``: False for a declined call, which counts
+    towards no budget or limit."""
     step = int(call["step"])
     new_context = {**context, **outcome.context_updates, "pending_call": None}
     for counter, delta in outcome.counters.items():
         new_context[counter] = int(new_context.get(counter, 0)) + delta
-    new_context["tool_calls"] = int(new_context.get("tool_calls", 0)) + 1
+    if ran:
+        new_context["tool_calls"] = int(new_context.get("tool_calls", 0)) + 1
+        uses = dict(context.get("tool_uses") or {})
+        uses[call["tool"]] = int(uses.get(call["tool"], 0)) + 1
+        new_context["tool_uses"] = uses
     new_context["messages"] = [
         *context["messages"],
         {"role": "tool", "tool_call_id": call["call_id"], "content": outcome.content},

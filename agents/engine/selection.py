@@ -44,6 +44,16 @@ def caller_exclusions(definition: AgentDefinition, tool_scope: dict[str, Any]) -
     }
 
 
+def limit_exclusions(definition: AgentDefinition, context: dict[str, Any]) -> dict[str, str]:
+    """The agent's tools whose ``max_calls_per_session`` this session has used up."""
+    uses = context.get("tool_uses") or {}
+    return {
+        name: f"limit: {cap} calls per session used"
+        for name, spec in definition.tools.items()
+        if (cap := spec.limits.max_calls_per_session) is not None and uses.get(name, 0) >= cap
+    }
+
+
 def step_query(task: str, context: dict[str, Any]) -> str:
     """What this step is about: the task, the next planned step and the stage."""
     plan = context.get("plan") or {}

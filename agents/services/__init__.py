@@ -3,7 +3,7 @@
 Callers import from here: ``from agents import services`` / ``services.step_record(...)``.
 """
 
-from agents.services.context import new_context
+from agents.services.context import declined_call_content, new_context
 from agents.services.events import NewEvent
 from agents.services.runs import (
     LeaseLost,
@@ -24,6 +24,7 @@ from agents.services.sessions import (
     artifact_create,
     chat_turn,
     child_session_open,
+    session_approve,
     session_cancel,
     session_message,
     session_start,
@@ -43,6 +44,7 @@ __all__ = [
     "artifact_create",
     "chat_turn",
     "child_session_open",
+    "declined_call_content",
     "new_context",
     "queued_run_count",
     "run_claim",
@@ -52,6 +54,7 @@ __all__ = [
     "run_release",
     "run_renew_leases",
     "runs_cancel_requested",
+    "session_approve",
     "session_cancel",
     "session_message",
     "session_start",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agents.engine.prompts import render_prompt
-from agents.models import Session
+from agents.models import Session, SessionEvent
+from agents.services.events import NewEvent
 
 
 def new_context() -> dict[str, Any]:
@@ -22,9 +23,37 @@ def new_context() -> dict[str, Any]:
     }
 
 
-def absorb_user_message(session: Session, message: str) -> None:
-    """Put a user message into the conversation the engine will continue."""
+def declined_call_content(reason: str) -> str:
+    """What the model reads as the result of a call a person did not approve."""
+    because = f" They said: {reason}" if reason else ""
+    return (
+        "Not run: the user did not approve this call." + because + " Do not repeat it; "
+        "continue without it or ask the user."
+    )
+
+
+def absorb_user_message(session: Session, message: str) -> list[NewEvent]:
+    """Put a user message into the conversation the engine will continue. A call waiting
+    for approval is declined by it (the model reads why); returns the events that record
+    that, for the caller to append."""
     context = session.context
+    events = []
+    pending = context.get("pending_call")
+    if session.state == Session.State.WAITING_FOR_APPROVAL and pending:
+        context["messages"].append(
+            {
+                "role": "tool",
+                "tool_call_id": pending["call_id"],
+                "content": declined_call_content("(a new message instead of an approval)"),
+            }
+        )
+        events.append(
+            NewEvent(
+                SessionEvent.Type.APPROVAL,
+                {"call_id": pending["call_id"], "tool": pending["tool"], "approved": False},
+                int(pending["step"]),
+            )
+        )
     if session.state == Session.State.WAITING_FOR_CLARIFICATION:
         prompt = session.template_version.clarification_prompt or "{clarifications}"
         content = render_prompt(prompt, clarifications=message)
@@ -35,3 +64,4 @@ def absorb_user_message(session: Session, message: str) -> None:
     session.context = context
     session.state = Session.State.RUNNING
     session.save(update_fields=["context", "state", "updated_at"])
+    return events

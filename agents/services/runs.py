@@ -239,7 +239,9 @@ def _promote_pending(session: Session) -> None:
         return
     pending.state = Run.State.QUEUED
     pending.save(update_fields=["state"])
-    absorb_user_message(session, pending.user_message)
+    declined = absorb_user_message(session, pending.user_message)
+    if declined:
+        append_events(session, pending, declined)
     transaction.on_commit(notify_pool)
 
 

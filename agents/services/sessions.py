@@ -10,7 +10,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.engine.prompts import render_prompt
-from agents.exceptions import SessionBusy, SessionNotFound, SessionNotResumable, ToolNotAllowed
+from agents.exceptions import (
+    ApprovalNotPending,
+    ApprovalPending,
+    InvalidMessage,
+    SessionBusy,
+    SessionNotFound,
+    SessionNotResumable,
+    ToolNotAllowed,
+)
 from agents.models import Artifact, Run, Session, SessionEvent
 from agents.services.context import absorb_user_message, new_context
 from agents.services.events import NewEvent, append_events, insert_events
@@ -131,12 +139,65 @@ def session_message(
         )
     if session.state == Session.State.CANCELLED and not active:
         raise SessionNotResumable(f"Session '{session_id}' was cancelled", param="model")
+    if session.state == Session.State.WAITING_FOR_APPROVAL and not active:
+        tool = session.context["pending_call"]["tool"]
+        raise ApprovalPending(
+            f"Session '{session_id}' waits for approval of a call to '{tool}': send "
+            '"approve": true or false with your message, or POST '
+            f"/v1/sessions/{session_id}/approval",
+            param="approve",
+        )
+    events = []
     if active:
         run = Run.objects.create(session=session, state=Run.State.PENDING, user_message=message)
     else:
         run = queue_run(session, message=message)
-        absorb_user_message(session, message)
-    append_events(session, run, [NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": message})])
+        events = absorb_user_message(session, message)
+    events.append(NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": message}))
+    append_events(session, run, events)
+    return session, run
+
+
+@transaction.atomic
+def session_approve(
+    *,
+    session_id: uuid.UUID | str,
+    approved: bool,
+    reason: str = "",
+    owner: str = "",
+    approver: str = "",
+    tool_scope: ToolScope | None = None,
+) -> tuple[Session, Run]:
+    """A person's answer to the pending call of a session waiting for approval: recorded,
+    and a run queued that executes the call (approved) or tells the model it was declined.
+    A caller whose tool scope keeps the tool out cannot approve it (403); anything but a
+    waiting session answers 409. Refusals write nothing."""
+    session = _locked_session(session_id)
+    if owner and session.owner and session.owner != owner:
+        raise SessionNotFound(f"No session '{session_id}'", param="model")
+    pending = session.context.get("pending_call")
+    if session.state != Session.State.WAITING_FOR_APPROVAL or not pending:
+        raise ApprovalNotPending(
+            f"Session '{session_id}' is not waiting for an approval (it is {session.state})"
+        )
+    if tool_scope is not None and not tool_scope.unrestricted and approved:
+        tool = active_tool_versions(names=[pending["tool"]]).first()
+        why = tool_scope.refusal(pending["tool"], tool.risk_level if tool else "critical")
+        if why is not None:
+            raise ToolNotAllowed(
+                f"This key may not approve '{pending['tool']}': the tool is {why}",
+                param="approve",
+            )
+    pending["approval"] = {"approved": approved, "reason": reason, "approver": approver}
+    session.state = Session.State.RUNNING
+    session.save(update_fields=["context", "state", "updated_at"])
+    run = queue_run(session, message="")
+    payload = {"call_id": pending["call_id"], "tool": pending["tool"], **pending["approval"]}
+    append_events(
+        session,
+        run,
+        [NewEvent(SessionEvent.Type.APPROVAL, payload, int(pending["step"]))],
+    )
     return session, run
 
 
@@ -197,27 +258,44 @@ def chat_turn(
     owner: str = "",
     on_busy: str | None = None,
     tool_scope: ToolScope | None = None,
+    approve: bool | None = None,
 ) -> Turn:
-    """Start a session for a template or pipeline, or continue the session ``model`` names.
-    Refuses before writing anything when the agent has no upstream configured (503) or
-    requires a tool ``tool_scope`` keeps out (403)."""
+    """Start a session for a template or pipeline, or continue the session ``model`` names
+    (``approve``: the answer to its pending approval, ``task`` then the comment). Refuses
+    before writing anything when the agent has no upstream configured (503) or requires a
+    tool ``tool_scope`` keeps out (403)."""
     from agents.engine.llm import resolve_upstream
     from agents.selectors import is_session_id, session_get
     from catalog.policies import ExecutionPolicy, LLMPolicy
     from catalog.selectors import model_resolve, template_version_for_step
 
+    if approve is not None and not is_session_id(model):
+        raise InvalidMessage(
+            "approve answers a session's pending approval: model must be the session id",
+            param="approve",
+        )
     if is_session_id(model):
         existing = session_get(session_id=model, owner=owner)
         policy = ExecutionPolicy.model_validate(existing.template_version.execution_policy)
         resolve_upstream(LLMPolicy.model_validate(existing.template_version.llm_policy))
         after = existing.last_seq
-        session, run = session_message(
-            session_id=existing.pk,
-            message=task,
-            owner=owner,
-            on_busy=on_busy or policy.on_busy,
-            tool_scope=tool_scope,
-        )
+        if approve is not None:
+            session, run = session_approve(
+                session_id=existing.pk,
+                approved=approve,
+                reason=task,
+                owner=owner,
+                approver=owner,
+                tool_scope=tool_scope,
+            )
+        else:
+            session, run = session_message(
+                session_id=existing.pk,
+                message=task,
+                owner=owner,
+                on_busy=on_busy or policy.on_busy,
+                tool_scope=tool_scope,
+            )
         return Turn(session, run, model, after, policy.stream_format, resumed=True)
     resolved = model_resolve(model)
     plan: list[int] = []

@@ -34,10 +34,17 @@ def is_pure(spec: ToolSpec) -> bool:
 async def execute_tool(
     spec: ToolSpec, arguments: dict[str, Any], context: ToolContext
 ) -> ToolOutcome:
+    """Run the call within the version's ``timeout_seconds`` limit, when it has one."""
     started = time.perf_counter()
     status = "ok"
+    limit = spec.limits.timeout_seconds
     try:
-        return await _dispatch(spec, arguments, context)
+        return await asyncio.wait_for(_dispatch(spec, arguments, context), limit)
+    except TimeoutError as exc:
+        status = "error"
+        if limit is None:
+            raise
+        raise ToolCallError(f"tool {spec.name} did not finish within {limit:g} s") from exc
     except Exception:
         status = "error"
         raise

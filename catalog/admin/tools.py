@@ -92,10 +92,10 @@ class ToolVersionAddForm(VersionAddForm):
                     raise InvalidCatalogEntry(
                         "an unbound tool needs an unbound_reason", param="unbound_reason"
                     )
+            if "limits" in data:
+                data["limits"] = services.validate_tool_limits(data["limits"])
         except InvalidCatalogEntry as error:
             self._refuse(error)
-        if "limits" in data and not isinstance(data["limits"] or {}, dict):
-            self.add_error("limits", "limits must be a JSON object")
         return data
 
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
-from agents.selectors import session_get, usage_of
+from agents.selectors import session_get, session_usage, usage_of
 from agents.services import Turn, chat_turn, session_cancel
 from gateway.auth import authorize_run_start, caller_tool_scope
-from gateway.chunks import ENDING_TYPES, EventView, OpenAIChunks, SGRChunks, reasoning_text
+from gateway.chunks import (
+    ENDING_TYPES,
+    EventView,
+    OpenAIChunks,
+    SGRChunks,
+    reader_text,
+    reasoning_text,
+)
 from gateway.errors import error_response
 from gateway.follow import follow_events
 from gateway.requests import ChatRequest, parse_chat_request, read_json_body
@@ -37,11 +43,6 @@ async def _turn_events(turn: Turn) -> AsyncIterator[EventView]:
             return
 
 
-async def _usage(session_id: uuid.UUID) -> dict[str, int]:
-    session = await run_sync(session_get)(session_id=session_id)
-    return usage_of(session)
-
-
 @api_view("POST")
 async def chat_completions(request: HttpRequest) -> HttpResponseBase:
     chat = parse_chat_request(read_json_body(request))
@@ -52,6 +53,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         owner=caller_owner(request),
         on_busy=chat.on_busy,
         tool_scope=caller_tool_scope(request),
+        approve=chat.approve,
     )
     headers = {"X-Session-Id": str(turn.session.pk), "X-Agent-ID": str(turn.session.pk)}
     if chat.stream:
@@ -86,7 +88,7 @@ async def _stream(turn: Turn, chat: ChatRequest) -> AsyncIterator[bytes]:
                 return
             for chunk in renderer.render(event):
                 yield sse(chunk)
-        for chunk in renderer.finish(await _usage(turn.session.pk)):
+        for chunk in renderer.finish(await run_sync(session_usage)(session_id=turn.session.pk)):
             yield sse(chunk)
         yield sse("[DONE]")
         finished = True
@@ -120,8 +122,7 @@ async def _complete(turn: Turn, headers: dict[str, str]) -> HttpResponseBase:
             return response
         if event.type == "state" and event.payload.get("state") == "cancelled":
             return error_response(409, "The session was cancelled", code="session_cancelled")
-        if event.type in ("final_answer", "clarification"):
-            content = str(event.payload.get("answer") or event.payload.get("content") or "")
+        content = reader_text(event) or content
         reasoning += reasoning_text(event)
     session = await run_sync(session_get)(session_id=turn.session.pk)
     message: dict[str, Any] = {"role": "assistant", "content": content}

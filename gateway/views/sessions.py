@@ -1,4 +1,5 @@
-"""``/v1/sessions``: list, inspect, follow (resumable SSE), cancel, artifacts."""
+"""``/v1/sessions``: list, inspect, follow (resumable SSE), cancel, approve a pending
+tool call, artifacts."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from agents.selectors import (
     session_summary,
     sessions_list,
 )
-from agents.services import session_cancel
+from agents.services import session_approve, session_cancel
+from gateway.auth import authorize_run_start, caller_tool_scope
 from gateway.follow import follow_events
+from gateway.requests import read_json_body
 from gateway.views.base import api_view, caller_owner, json_response, sse
 from maruntime.asyncdb import run_sync
 from maruntime.errors import InvalidInput
@@ -74,6 +77,29 @@ def _cancel(session_id: str, owner: str) -> dict[str, object]:
 @api_view("POST")
 async def session_cancel_view(request: HttpRequest, session_id: str) -> HttpResponseBase:
     return json_response(await run_sync(_cancel)(session_id, caller_owner(request)))
+
+
+@api_view("POST")
+async def session_approval(request: HttpRequest, session_id: str) -> HttpResponseBase:
+    """``{"approve": true|false, "reason": "..."}``: answer the session's pending approval;
+    the run that follows is watched on ``/events`` (or by the next chat request)."""
+    body = read_json_body(request)
+    approve, reason = body.get("approve"), body.get("reason", "")
+    if not isinstance(approve, bool):
+        raise InvalidInput("approve must be true or false", param="approve")
+    if not isinstance(reason, str):
+        raise InvalidInput("reason must be a string", param="reason")
+    await authorize_run_start(request, session_id)
+    owner = caller_owner(request)
+    session, _ = await run_sync(session_approve)(
+        session_id=session_id,
+        approved=approve,
+        reason=reason.strip(),
+        owner=owner,
+        approver=owner,
+        tool_scope=caller_tool_scope(request),
+    )
+    return json_response(await run_sync(session_summary)(session))
 
 
 @api_view("GET")

@@ -55,6 +55,24 @@ def test_invalid_schema_is_refused_and_nothing_is_written():
     assert not ToolVersion.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"timeout_seconds": 0}, "greater than 0"),
+        ({"max_calls_per_session": 0}, "greater than or equal to 1"),
+        ({"retries": 3}, "Extra inputs are not permitted"),
+        ("fast", "valid dictionary"),
+    ],
+)
+def test_tool_limits_are_validated_and_unset_ones_left_out(limits, message):
+    tool = services.tool_upsert(name="search")
+    with pytest.raises(InvalidCatalogEntry, match=message):
+        _version(tool, limits=limits)
+    assert not ToolVersion.objects.exists()
+    version, _ = _version(tool, limits={"timeout_seconds": 2.5})
+    assert version.limits == {"timeout_seconds": 2.5}
+
+
 def test_python_binding_must_resolve():
     tool = services.tool_upsert(name="mystery")
     with pytest.raises(InvalidCatalogEntry, match="names no built-in implementation"):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from agents.engine.definition import ToolSpec
 from agents.tools.base import ToolContext
 from agents.tools.builtin import BUILTIN_TOOLS
 from agents.tools.executor import ToolCallError, execute_tool
+from catalog.policies import ToolLimits
 
 
 class _SearchAPI(BaseHTTPRequestHandler):
@@ -111,7 +114,7 @@ async def test_plans_are_kept_in_the_context():
     assert adapted.context_updates == {"plan": {"goal": "g", "steps": ["c"]}}
 
 
-def _http_tool(url: str) -> ToolSpec:
+def _http_tool(url: str, **policy: Any) -> ToolSpec:
     return ToolSpec(
         name="lookup",
         version_id=1,
@@ -122,6 +125,7 @@ def _http_tool(url: str) -> ToolSpec:
         binding_kind="http",
         binding={"url": url},
         risk_level="low",
+        **policy,
     )
 
 
@@ -135,6 +139,21 @@ async def test_http_tools_refuse_loopback_unless_allowed(search_api, settings):
         _http_tool(f"{settings.TAVILY_BASE_URL}/search"), {"query": "q"}, _context()
     )
     assert json.loads(outcome.content)["results"][0]["title"] == "First"
+
+
+async def test_a_tool_that_outlives_its_timeout_limit_fails(settings):
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings.HTTP_TOOL_ALLOWED_HOSTS = ["127.0.0.1"]
+    spec = _http_tool(f"http://127.0.0.1:{port}/slow", limits=ToolLimits(timeout_seconds=0.2))
+    try:
+        with pytest.raises(ToolCallError, match=r"did not finish within 0\.2 s"):
+            await execute_tool(spec, {"query": "q"}, _context())
+    finally:
+        server.close()
 
 
 @pytest.mark.django_db(transaction=True)
