@@ -129,6 +129,19 @@ def require_model(request: HttpRequest, model: str) -> None:
         raise ModelNotAllowed(f"This API key may not use the model '{model}'", param="model")
 
 
+def authorize_passthrough(request: HttpRequest, model: str) -> None:
+    """A passthrough model must be in the key's model scope; a key with a daily token
+    budget may not use passthrough, which is not metered (only sessions count tokens)."""
+    require_model(request, model)
+    api_key = request_api_key(request)
+    if api_key is not None and api_key.tokens_per_day:
+        raise ModelNotAllowed(
+            f"This key has a daily token budget, which meters agent sessions only; the "
+            f"passthrough model '{model}' is not metered, so this key may not use it",
+            param="model",
+        )
+
+
 def _check_run_start(api_key: ApiKey, model: str) -> None:
     """Scope, concurrent runs and tokens per day, before a run is queued."""
     scoped = model

@@ -63,6 +63,11 @@ TOOL_LATENCY = Histogram(
     "maruntime_tool_call_seconds", "Tool execution latency", ["tool", "status"]
 )
 RETRIEVAL_LATENCY = Histogram("maruntime_retrieval_seconds", "Tool/agent search latency", ["kind"])
+PASSTHROUGH_REQUESTS = Counter(
+    "maruntime_passthrough_requests_total",
+    "Chat completions forwarded to the upstream unchanged, by upstream status",
+    ["status"],
+)
 ACTIVE_RUNS = Gauge("maruntime_active_runs", "Runs executing in this process")
 QUEUE_DEPTH = Gauge("maruntime_queued_runs", "Runs waiting for a worker (last poll)")
 

@@ -237,6 +237,9 @@ RETRIEVAL_REINDEX_ON_MIGRATE = env.bool("RETRIEVAL_REINDEX_ON_MIGRATE", default=
 # --- Gateway keys ---
 # "keys": every /v1 request needs `Authorization: Bearer <key>` (manage.py create_api_key);
 # "off": anonymous, as in development. /healthz, /readyz and /metrics are always open.
+# Chat completions for models the catalog does not know go to the upstream unchanged
+# (gateway/passthrough.py); off: they answer 404.
+GATEWAY_PASSTHROUGH = env.bool("GATEWAY_PASSTHROUGH", default=False)
 GATEWAY_AUTH = env.str("GATEWAY_AUTH", default="keys" if PRODUCTION else "off")
 if GATEWAY_AUTH not in ("keys", "off"):
     raise environ.ImproperlyConfigured("GATEWAY_AUTH must be 'keys' or 'off'")

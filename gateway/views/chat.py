@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from agents.selectors import session_get, session_usage, usage_of
 from agents.services import Turn, chat_turn, session_cancel
-from gateway.auth import authorize_run_start, caller_tool_scope
+from gateway.auth import authorize_passthrough, authorize_run_start, caller_tool_scope
 from gateway.chunks import (
     ENDING_TYPES,
     EventView,
@@ -20,6 +20,7 @@ from gateway.chunks import (
 )
 from gateway.errors import error_response
 from gateway.follow import follow_events
+from gateway.passthrough import is_passthrough, passthrough_chat
 from gateway.requests import ChatRequest, parse_chat_request, read_json_body
 from gateway.views.base import api_view, caller_owner, json_response, sse
 from maruntime.asyncdb import run_sync
@@ -45,7 +46,11 @@ async def _turn_events(turn: Turn) -> AsyncIterator[EventView]:
 
 @api_view("POST")
 async def chat_completions(request: HttpRequest) -> HttpResponseBase:
-    chat = parse_chat_request(read_json_body(request))
+    body = read_json_body(request)
+    if await is_passthrough(body.get("model")):
+        authorize_passthrough(request, body["model"])
+        return await passthrough_chat(request.body)
+    chat = parse_chat_request(body)
     await authorize_run_start(request, chat.model)
     turn = await run_sync(chat_turn)(
         model=chat.model,

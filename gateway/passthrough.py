@@ -1,0 +1,93 @@
+"""Passthrough: with ``GATEWAY_PASSTHROUGH`` on, a chat completion for a model the catalog
+does not know (not a template, pipeline or session) goes to the upstream LLM
+(``OPENAI_BASE_URL``, ``OPENAI_API_KEY``) as received, and its answer comes back as the
+upstream sent it: status, content type and bytes, streamed chunk by chunk. Nothing is
+parsed on the way (DESIGN §8), so passthrough requests run no agent and write no session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+
+from agents.engine.llm import resolve_upstream
+from agents.exceptions import UpstreamFailed
+from agents.selectors import is_session_id
+from catalog.exceptions import CatalogNotFound
+from catalog.policies import LLMPolicy
+from catalog.selectors import model_resolve
+from maruntime.asyncdb import run_sync
+from maruntime.observability import PASSTHROUGH_REQUESTS
+
+# One connection pool per event loop, reused by every passthrough request.
+_clients: dict[int, httpx.AsyncClient] = {}
+
+
+def _client() -> httpx.AsyncClient:
+    key = id(asyncio.get_running_loop())
+    client = _clients.get(key)
+    if client is None:
+        timeout = httpx.Timeout(settings.LLM_TIMEOUT_SECONDS, connect=10)
+        client = _clients[key] = httpx.AsyncClient(timeout=timeout)
+    return client
+
+
+def _is_catalog_model(model: str) -> bool:
+    try:
+        model_resolve(model)
+    except CatalogNotFound:
+        return False
+    return True
+
+
+async def is_passthrough(model: Any) -> bool:
+    """Whether this request's ``model`` goes to the upstream unchanged."""
+    if not settings.GATEWAY_PASSTHROUGH or not isinstance(model, str) or not model.strip():
+        return False
+    return not is_session_id(model) and not await run_sync(_is_catalog_model)(model)
+
+
+async def passthrough_chat(body: bytes) -> HttpResponseBase:
+    """Forward the body to the upstream's ``/chat/completions``; 503 when no upstream is
+    configured, 502 when it cannot be reached. Its own errors come back as it sent them."""
+    upstream = resolve_upstream(LLMPolicy())
+    request = _client().build_request(
+        "POST",
+        f"{upstream.base_url.rstrip('/')}/chat/completions",
+        content=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {upstream.api_key}"},
+    )
+    try:
+        response = await _client().send(request, stream=True)
+    except httpx.HTTPError as exc:
+        PASSTHROUGH_REQUESTS.labels("unreachable").inc()
+        raise UpstreamFailed(f"The upstream LLM could not be reached: {exc}") from exc
+    PASSTHROUGH_REQUESTS.labels(str(response.status_code)).inc()
+    content_type = response.headers.get("content-type", "application/json")
+    if not content_type.startswith("text/event-stream"):
+        try:
+            data = await response.aread()
+        finally:
+            await response.aclose()
+        return HttpResponse(data, status=response.status_code, content_type=content_type)
+    return StreamingHttpResponse(
+        _relay(response),
+        status=response.status_code,
+        content_type=content_type,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _relay(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The upstream's stream as it arrives; closed (freeing the connection) however the
+    client's side ends."""
+    try:
+        async for chunk in response.aiter_bytes():
+            yield chunk
+    finally:
+        await response.aclose()
