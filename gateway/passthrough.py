@@ -8,6 +8,8 @@ parsed on the way (DESIGN §8), so passthrough requests run no agent and write n
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,8 +26,13 @@ from catalog.selectors import model_resolve
 from maruntime.asyncdb import run_sync
 from maruntime.observability import PASSTHROUGH_REQUESTS
 
+logger = logging.getLogger(__name__)
+
 # One connection pool per event loop, reused by every passthrough request.
 _clients: dict[int, httpx.AsyncClient] = {}
+# The upstream's model list by base URL, as last fetched: (monotonic time, models).
+_listings: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+LISTING_TTL_SECONDS = 60.0
 
 
 def _client() -> httpx.AsyncClient:
@@ -50,6 +57,35 @@ async def is_passthrough(model: Any) -> bool:
     if not settings.GATEWAY_PASSTHROUGH or not isinstance(model, str) or not model.strip():
         return False
     return not is_session_id(model) and not await run_sync(_is_catalog_model)(model)
+
+
+async def upstream_models() -> list[dict[str, Any]]:
+    """The upstream's ``/models`` (marked ``kind: passthrough``), fetched at most once a
+    minute per process; empty when passthrough is off or the upstream does not answer (a
+    listing never fails because of it)."""
+    if not settings.GATEWAY_PASSTHROUGH or not settings.OPENAI_BASE_URL:
+        return []
+    upstream = resolve_upstream(LLMPolicy())
+    fetched_at, models = _listings.get(upstream.base_url, (-LISTING_TTL_SECONDS, []))
+    if time.monotonic() - fetched_at < LISTING_TTL_SECONDS:
+        return models
+    try:
+        response = await _client().get(
+            f"{upstream.base_url.rstrip('/')}/models",
+            headers={"Authorization": f"Bearer {upstream.api_key}"},
+            timeout=5,
+        )
+        response.raise_for_status()
+        models = [
+            {**model, "kind": "passthrough"}
+            for model in response.json().get("data") or []
+            if isinstance(model, dict) and isinstance(model.get("id"), str)
+        ]
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        logger.warning("upstream model list unavailable: %s", exc)
+        models = []
+    _listings[upstream.base_url] = (time.monotonic(), models)
+    return models
 
 
 async def passthrough_chat(body: bytes) -> HttpResponseBase:

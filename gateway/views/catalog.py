@@ -1,4 +1,5 @@
-"""``/v1/models``: the active agent templates and pipelines, as OpenAI models."""
+"""``/v1/models``: the active agent templates and pipelines, as OpenAI models (and the
+upstream's models when passthrough is on)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.http import HttpRequest, HttpResponseBase
 from catalog.models import AgentTemplateVersion, PipelineVersion
 from catalog.selectors import active_pipeline_versions, active_template_versions, model_resolve
 from gateway.auth import model_allowed, require_model
+from gateway.passthrough import is_passthrough, upstream_models
 from gateway.views.base import api_view, json_response
 from maruntime.asyncdb import run_sync
 
@@ -55,11 +57,20 @@ def _model(name: str) -> dict[str, Any]:
 
 @api_view("GET")
 async def models_list(request: HttpRequest) -> HttpResponseBase:
-    models = [m for m in await run_sync(_models)() if model_allowed(request, m["id"])]
-    return json_response({"object": "list", "data": models})
+    """Agents and pipelines, then the upstream's own models when passthrough is on (a
+    catalog name shadows an upstream model of the same name)."""
+    models = await run_sync(_models)()
+    ours = {m["id"] for m in models}
+    models += [m for m in await upstream_models() if m["id"] not in ours]
+    allowed = [m for m in models if model_allowed(request, m["id"])]
+    return json_response({"object": "list", "data": allowed})
 
 
 @api_view("GET")
 async def model_detail(request: HttpRequest, model: str) -> HttpResponseBase:
     require_model(request, model)
+    if await is_passthrough(model):
+        for listed in await upstream_models():
+            if listed["id"] == model:
+                return json_response(listed)
     return json_response(await run_sync(_model)(model))

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from agents.models import Session
 from gateway.services import api_key_create
 from tests.e2e.conftest import client_for, stack, stack_env  # noqa: F401 (fixtures)
-from tests.fakes.fake_llm import Reply
+from tests.fakes.fake_llm import MODEL_ID, Reply
 from tests.fakes.sgr import final_args, sgr_replies
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -111,6 +111,16 @@ async def test_off_by_default_an_unknown_model_is_404(async_client):
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "model_not_found"
+
+
+async def test_the_upstreams_models_are_listed_after_ours(async_client, passthrough_on):
+    await sync_to_async(call_command)("seed_builtin", stdout=io.StringIO())
+    listed = (await async_client.get("/v1/models")).json()["data"]
+    kinds = {m["id"]: m.get("kind") for m in listed}
+    assert kinds["sgr_agent"] == "agent" and kinds[MODEL_ID] == "passthrough"
+    detail = await async_client.get(f"/v1/models/{MODEL_ID}")
+    assert detail.status_code == 200 and detail.json()["owned_by"] == "fake"
+    assert (await async_client.get("/v1/models/not-anywhere")).status_code == 404
 
 
 async def test_an_unreachable_upstream_is_502(async_client, passthrough_on, settings):
