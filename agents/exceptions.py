@@ -33,6 +33,16 @@ class ToolNotAllowed(DomainError):
     error_type = "invalid_request_error"
 
 
+class RunLimitReached(DomainError):
+    """The owner already has as many active runs as its key allows."""
+
+    code = "rate_limit_exceeded"
+    http_status = 429
+    error_type = "requests"
+    # A busy owner's runs take seconds to minutes; clients look again soon.
+    RETRY_AFTER_SECONDS = 5
+
+
 class InvalidMessage(InvalidInput):
     code = "invalid_message"
 

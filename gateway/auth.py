@@ -29,8 +29,6 @@ from maruntime.errors import DomainError
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
-# A busy owner's runs take seconds to minutes; ask clients to look again soon.
-CONCURRENCY_RETRY_AFTER = 5
 
 
 class InvalidApiKey(DomainError):
@@ -110,6 +108,14 @@ def allowed_templates(request: HttpRequest) -> list[str] | None:
     return list(api_key.templates) if api_key is not None and api_key.templates else None
 
 
+def caller_run_limit(request: HttpRequest) -> int:
+    """The caller's key's limit on sessions with an active run (0: none), enforced by the
+    agents services in the transaction that queues the run, so racing requests cannot
+    exceed it."""
+    api_key = request_api_key(request)
+    return api_key.concurrent_runs if api_key is not None else 0
+
+
 def caller_tool_scope(request: HttpRequest) -> ToolScope | None:
     """The caller's key's limits on tools; None when the caller has none."""
     api_key = request_api_key(request)
@@ -143,20 +149,13 @@ def authorize_passthrough(request: HttpRequest, model: str) -> None:
 
 
 def _check_run_start(api_key: ApiKey, model: str) -> None:
-    """Scope, concurrent runs and tokens per day, before a run is queued."""
+    """Scope and tokens per day, before a run is queued (the concurrent-run limit is
+    checked where the run is queued: ``caller_run_limit``)."""
     scoped = model
     if model and is_session_id(model):
         scoped = services.session_model_name(session_id=model) or ""
     if scoped and not scope_allows(api_key, scoped):
         raise ModelNotAllowed(f"This API key may not use the model '{model}'", param="model")
-    if api_key.concurrent_runs:
-        active = services.owner_active_run_count(owner=api_key.owner)
-        if active >= api_key.concurrent_runs:
-            raise RateLimited(
-                f"Concurrent run limit reached: {active} of {api_key.concurrent_runs} runs "
-                "are active. Wait for one to finish or cancel one.",
-                retry_after=CONCURRENCY_RETRY_AFTER,
-            )
     if api_key.tokens_per_day:
         used = services.owner_tokens_today(owner=api_key.owner)
         if used >= api_key.tokens_per_day:
@@ -272,8 +271,8 @@ async def authorize(request: HttpRequest) -> None:
 
 async def authorize_run_start(request: HttpRequest, model: str) -> None:
     """Before a run is queued for ``model`` (a name or a session id): the key's model
-    scope, concurrent-run and daily-token limits. Raises ``ModelNotAllowed`` (403) or
-    ``RateLimited`` (429 with Retry-After); nothing to check without a key."""
+    scope and daily-token limit. Raises ``ModelNotAllowed`` (403) or ``RateLimited`` (429
+    with Retry-After); nothing to check without a key."""
     api_key = request_api_key(request)
     if api_key is not None:
         await run_sync(_check_run_start)(api_key, model)

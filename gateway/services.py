@@ -1,7 +1,7 @@
 """API key lifecycle (issue, revoke, note use) and the usage figures the key limits need.
 
-``owner_active_run_count`` and ``owner_tokens_today`` read agents' tables directly; they
-belong in ``agents/selectors.py`` and move there once that module's owner takes them.
+``owner_tokens_today`` reads agents' tables directly; it belongs in ``agents/selectors.py``
+and moves there once that module's owner takes it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from agents.models import Run, Session
+from agents.models import Session
 from catalog.policies import RISK_ORDER
 from gateway.models import ApiKey
 from maruntime.errors import InvalidInput, NotFound
@@ -129,16 +129,6 @@ def api_key_touch(*, api_key: ApiKey) -> None:
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
-
-
-def owner_active_run_count(*, owner: str) -> int:
-    """Sessions of ``owner`` with a queued or running run."""
-    return (
-        Session.objects.filter(owner=owner, runs__state__in=Run.ACTIVE_STATES)
-        .values("pk")
-        .distinct()
-        .count()
-    )
 
 
 def start_of_day(now: datetime | None = None) -> datetime:

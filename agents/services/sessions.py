@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from agents.engine.prompts import render_prompt
@@ -14,6 +14,7 @@ from agents.exceptions import (
     ApprovalNotPending,
     ApprovalPending,
     InvalidMessage,
+    RunLimitReached,
     SessionBusy,
     SessionNotFound,
     SessionNotResumable,
@@ -40,6 +41,26 @@ def _session_template_versions(session: Session) -> list[AgentTemplateVersion]:
     if session.pipeline_plan:
         return list(AgentTemplateVersion.objects.filter(pk__in=session.pipeline_plan))
     return [session.template_version]
+
+
+def _hold_run_slot(owner: str, limit: int, session_id: uuid.UUID | None = None) -> None:
+    """Refuse (429) a run that would give ``owner`` more than ``limit`` sessions with an
+    active run (0: no limit). Holds a per-owner transaction lock until the caller's
+    transaction commits, so concurrent requests are counted one after another."""
+    if not limit:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [owner])
+    sessions = Session.objects.filter(owner=owner, runs__state__in=Run.ACTIVE_STATES)
+    if session_id is not None:
+        sessions = sessions.exclude(pk=session_id)
+    active = sessions.values("pk").distinct().count()
+    if active >= limit:
+        raise RunLimitReached(
+            f"Concurrent run limit reached: {active} of {limit} runs are active. Wait for "
+            "one to finish or cancel one.",
+            retry_after=RunLimitReached.RETRY_AFTER_SECONDS,
+        )
 
 
 def _check_tool_scope(scope: ToolScope, versions: list[AgentTemplateVersion]) -> None:
@@ -72,9 +93,13 @@ def session_start(
     pipeline_plan: list[int] | None = None,
     parent: Session | None = None,
     tool_scope: ToolScope | None = None,
+    max_active_runs: int = 0,
 ) -> tuple[Session, Run]:
     """Create the session with its first user message and a queued run, atomically. A
-    child session inherits its parent's tool scope."""
+    child session inherits its parent's tool scope. ``max_active_runs``: the owner's
+    limit on sessions with an active run (0: none; delegated children are not counted
+    against it, their parent already is)."""
+    _hold_run_slot(owner, max_active_runs)
     context = new_context()
     context["messages"].append(
         {
@@ -118,6 +143,7 @@ def session_message(
     owner: str = "",
     on_busy: str = "reject",
     tool_scope: ToolScope | None = None,
+    max_active_runs: int = 0,
 ) -> tuple[Session, Run]:
     """A new user message on an existing session: the answer to a clarification, or a
     follow-up. Holds the session row lock. Busy sessions refuse (409) or enqueue. The
@@ -151,6 +177,7 @@ def session_message(
     if active:
         run = Run.objects.create(session=session, state=Run.State.PENDING, user_message=message)
     else:
+        _hold_run_slot(session.owner, max_active_runs, session.pk)
         run = queue_run(session, message=message)
         events = absorb_user_message(session, message)
     events.append(NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": message}))
@@ -167,6 +194,7 @@ def session_approve(
     owner: str = "",
     approver: str = "",
     tool_scope: ToolScope | None = None,
+    max_active_runs: int = 0,
 ) -> tuple[Session, Run]:
     """A person's answer to the pending call of a session waiting for approval: recorded,
     and a run queued that executes the call (approved) or tells the model it was declined.
@@ -188,6 +216,7 @@ def session_approve(
                 f"This key may not approve '{pending['tool']}': the tool is {why}",
                 param="approve",
             )
+    _hold_run_slot(session.owner, max_active_runs, session.pk)
     pending["approval"] = {"approved": approved, "reason": reason, "approver": approver}
     session.state = Session.State.RUNNING
     session.save(update_fields=["context", "state", "updated_at"])
@@ -259,11 +288,12 @@ def chat_turn(
     on_busy: str | None = None,
     tool_scope: ToolScope | None = None,
     approve: bool | None = None,
+    max_active_runs: int = 0,
 ) -> Turn:
     """Start a session for a template or pipeline, or continue the session ``model`` names
     (``approve``: the answer to its pending approval, ``task`` then the comment). Refuses
-    before writing anything when the agent has no upstream configured (503) or requires a
-    tool ``tool_scope`` keeps out (403)."""
+    before writing anything when the agent has no upstream configured (503), requires a
+    tool ``tool_scope`` keeps out (403), or the owner has ``max_active_runs`` (429)."""
     from agents.engine.llm import resolve_upstream
     from agents.selectors import is_session_id, session_get
     from catalog.policies import ExecutionPolicy, LLMPolicy
@@ -287,6 +317,7 @@ def chat_turn(
                 owner=owner,
                 approver=owner,
                 tool_scope=tool_scope,
+                max_active_runs=max_active_runs,
             )
         else:
             session, run = session_message(
@@ -295,6 +326,7 @@ def chat_turn(
                 owner=owner,
                 on_busy=on_busy or policy.on_busy,
                 tool_scope=tool_scope,
+                max_active_runs=max_active_runs,
             )
         return Turn(session, run, model, after, policy.stream_format, resumed=True)
     resolved = model_resolve(model)
@@ -319,6 +351,7 @@ def chat_turn(
         pipeline_version=resolved.pipeline_version,
         pipeline_plan=plan,
         tool_scope=tool_scope,
+        max_active_runs=max_active_runs,
     )
     policy = ExecutionPolicy.model_validate(first.execution_policy)
     return Turn(session, run, model, 0, policy.stream_format, resumed=False)

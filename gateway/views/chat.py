@@ -9,7 +9,12 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from agents.selectors import session_get, session_usage, usage_of
 from agents.services import Turn, chat_turn, session_cancel
-from gateway.auth import authorize_passthrough, authorize_run_start, caller_tool_scope
+from gateway.auth import (
+    authorize_passthrough,
+    authorize_run_start,
+    caller_run_limit,
+    caller_tool_scope,
+)
 from gateway.chunks import (
     ENDING_TYPES,
     EventView,
@@ -59,6 +64,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         on_busy=chat.on_busy,
         tool_scope=caller_tool_scope(request),
         approve=chat.approve,
+        max_active_runs=caller_run_limit(request),
     )
     headers = {"X-Session-Id": str(turn.session.pk), "X-Agent-ID": str(turn.session.pk)}
     if chat.stream:

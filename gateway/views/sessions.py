@@ -16,7 +16,7 @@ from agents.selectors import (
     sessions_list,
 )
 from agents.services import session_approve, session_cancel
-from gateway.auth import authorize_run_start, caller_tool_scope
+from gateway.auth import authorize_run_start, caller_run_limit, caller_tool_scope
 from gateway.follow import follow_events
 from gateway.requests import read_json_body
 from gateway.views.base import api_view, caller_owner, json_response, sse
@@ -98,6 +98,7 @@ async def session_approval(request: HttpRequest, session_id: str) -> HttpRespons
         owner=owner,
         approver=owner,
         tool_scope=caller_tool_scope(request),
+        max_active_runs=caller_run_limit(request),
     )
     return json_response(await run_sync(session_summary)(session))
 

@@ -1,15 +1,18 @@
-"""Sessions and the callers' tool scopes: stored at the start, narrowed by every key that
-drives the session, inherited by delegated children."""
+"""Sessions and the callers' limits: tool scopes (stored at the start, narrowed by every
+key that drives the session, inherited by delegated children) and the owner's concurrent
+run limit."""
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from agents import services
-from agents.exceptions import ToolNotAllowed
+from agents.exceptions import RunLimitReached, ToolNotAllowed
 from agents.models import Session
 from catalog.models import AgentTemplateVersion
 from catalog.policies import ToolScope
@@ -61,3 +64,23 @@ def test_a_delegated_child_inherits_the_parents_scope(version):
     parent, _ = services.session_start(template_version=version, task="hi", tool_scope=scope)
     child, _ = services.session_start(template_version=version, task="sub", parent=parent)
     assert ToolScope.model_validate(child.tool_scope) == scope
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_requests_never_exceed_the_owners_run_limit(version):
+    def start(n: int) -> bool:
+        try:
+            services.session_start(
+                template_version=version, task=f"t{n}", owner="acme", max_active_runs=2
+            )
+        except RunLimitReached:
+            return False
+        finally:
+            connection.close()
+        return True
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        started = list(pool.map(start, range(12)))
+
+    assert started.count(True) == 2
+    assert Session.objects.filter(owner="acme").count() == 2

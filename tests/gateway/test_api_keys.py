@@ -277,7 +277,8 @@ async def test_requests_per_minute_are_counted_in_redis_when_configured(
     assert 1 <= int(response["Retry-After"]) <= 60
 
 
-async def test_concurrent_run_limit_answers_429(async_client, keys_on, seeded):
+async def test_concurrent_run_limit_answers_429(async_client, keys_on, seeded, settings):
+    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"  # configured, never reached
     plain = await aissue(owner="acme", concurrent_runs=1)
     busy = await astart_session("acme")
     body = {"model": "sgr_agent", "messages": [{"role": "user", "content": "another"}]}
@@ -291,7 +292,10 @@ async def test_concurrent_run_limit_answers_429(async_client, keys_on, seeded):
     # Other tenants' runs do not count, nor do finished ones.
     await Run.objects.filter(session=busy).aupdate(state=Run.State.FINISHED)
     await astart_session("globex")
-    assert await sync_to_async(services.owner_active_run_count)(owner="acme") == 0
+    version = await active_template_versions().aget(template__name="sgr_agent")
+    await sync_to_async(session_start)(
+        template_version=version, task="now", owner="acme", max_active_runs=1
+    )
 
 
 async def test_tokens_per_day_limit_answers_429(async_client, keys_on, seeded):
