@@ -54,12 +54,18 @@ def test_a_call_that_needs_approval_waits_for_it_and_then_runs(server, fake_llm)
         *sgr_replies(("generate_plan", plan_args()), ("final_answer", final_args("Done.")))
     )
 
-    asked = _ask(server, "sgr_agent", "Plan a trip to Rome")
-
-    session_id = asked.model_extra["session_id"]
-    assert asked.choices[0].message.content.startswith(
-        "Approval needed: the agent wants to call generate_plan("
+    chunks = list(
+        client_for(server).chat.completions.create(
+            model="sgr_agent",
+            stream=True,
+            messages=[{"role": "user", "content": "Plan a trip to Rome"}],
+        )
     )
+
+    session_id = (chunks[0].model_extra or {})["session_id"]
+    content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert content.startswith("Approval needed: the agent wants to call generate_plan(")
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
     assert Session.objects.get(pk=session_id).state == "waiting_for_approval"
     assert _planned(session_id) == 0 and len(fake_llm.requests) == 1
     with pytest.raises(openai.ConflictError) as plain:
