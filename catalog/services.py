@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import jsonschema
+from django.conf import settings
 from django.db import models, transaction
 from pydantic import ValidationError
 
@@ -78,8 +79,9 @@ def validate_input_schema(schema: Any) -> None:
 
 
 def validate_binding(kind: str, binding: Mapping[str, Any]) -> None:
-    """A binding must resolve: a registered python entrypoint, an http(s) URL, an MCP
-    server and tool, or an existing agent template."""
+    """A binding must resolve: a registered python entrypoint, an http(s) URL, a tool on
+    an MCP server configured in this process (``MCP_SERVERS``), or an existing agent
+    template."""
     if kind == ToolVersion.BindingKind.PYTHON:
         entrypoint = binding.get("entrypoint", "")
         if entrypoint not in bindings.python_entrypoints():
@@ -95,6 +97,12 @@ def validate_binding(kind: str, binding: Mapping[str, Any]) -> None:
     elif kind == ToolVersion.BindingKind.MCP:
         if not binding.get("server") or not binding.get("tool"):
             raise InvalidCatalogEntry("mcp binding needs 'server' and 'tool'", param="binding")
+        if binding["server"] not in settings.MCP_SERVERS:
+            raise InvalidCatalogEntry(
+                f"mcp binding names server {binding['server']!r}, which is not configured in "
+                f"MCP_SERVERS; configured: {', '.join(sorted(settings.MCP_SERVERS)) or 'none'}",
+                param="binding",
+            )
     elif kind == ToolVersion.BindingKind.AGENT:
         template = binding.get("template", "")
         if not AgentTemplate.objects.filter(name=template).exists():

@@ -157,6 +157,12 @@ DELEGATION_MAX_DEPTH = env.int("DELEGATION_MAX_DEPTH", default=2)
 # HTTP-bound tools may call private/loopback hosts only when listed here.
 HTTP_TOOL_ALLOWED_HOSTS = env.list("HTTP_TOOL_ALLOWED_HOSTS", default=[])
 
+# MCP servers that mcp-bound tools may name, as JSON:
+# {"name": {"url": "https://host/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}}}.
+# Streamable HTTP only; ${VAR} in a header value is read from the environment at each
+# connection, so no secret sits here or in the catalog (agents/tools/mcp.py).
+MCP_SERVERS = env.json("MCP_SERVERS", default={})
+
 # Runtime pool.
 POOL_CONCURRENCY = env.int("POOL_CONCURRENCY", default=16)
 POOL_LEASE_SECONDS = env.float("POOL_LEASE_SECONDS", default=10.0)

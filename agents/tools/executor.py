@@ -1,6 +1,6 @@
 """Runs one tool call, whatever its binding: a built-in python implementation, an HTTP
-endpoint (never private or loopback addresses unless allow-listed; timeout and size cap),
-or another agent (agent-as-tool delegation)."""
+endpoint or an MCP server's tool (never private or loopback addresses unless allow-listed;
+timeout and size cap), or another agent (agent-as-tool delegation)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ HTTP_TOOL_MAX_BYTES = 256_000
 
 
 class ToolCallError(Exception):
-    """The tool could not do its job; the message goes back to the model."""
+    """The tool could not do its job; the message (for the model, or the operator running a
+    command) says why and holds no secret."""
 
 
 def is_pure(spec: ToolSpec) -> bool:
@@ -60,6 +61,11 @@ async def _dispatch(spec: ToolSpec, arguments: dict[str, Any], context: ToolCont
         return await implementation(arguments, context)
     if spec.binding_kind == "http":
         return await _call_http(spec, arguments)
+    if spec.binding_kind == "mcp":
+        # Imported here: only processes that call an MCP tool load the SDK.
+        from agents.tools.mcp import mcp_call_tool
+
+        return await mcp_call_tool(spec.name, spec.binding, arguments)
     if spec.binding_kind == "agent":
         from agents.engine.delegation import delegate
 
@@ -69,7 +75,7 @@ async def _dispatch(spec: ToolSpec, arguments: dict[str, Any], context: ToolCont
 
 async def _call_http(spec: ToolSpec, arguments: dict[str, Any]) -> ToolOutcome:
     url = str(spec.binding.get("url", ""))
-    await _refuse_private(url)
+    await refuse_private(url)
     timeout = float(spec.binding.get("timeout_seconds", 30))
     async with (
         httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client,
@@ -87,7 +93,9 @@ async def _call_http(spec: ToolSpec, arguments: dict[str, Any]) -> ToolOutcome:
     return ToolOutcome(content=body.decode("utf-8", errors="replace"))
 
 
-async def _refuse_private(url: str) -> None:
+async def refuse_private(url: str) -> None:
+    """``ToolCallError`` unless the URL's host is allow-listed or resolves only to public
+    addresses (HTTP and MCP tools)."""
     parsed = urlparse(url)
     host = parsed.hostname or ""
     if host in settings.HTTP_TOOL_ALLOWED_HOSTS:

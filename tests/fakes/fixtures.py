@@ -11,15 +11,22 @@ recorded requests, and clears it again afterwards::
 
 Tests that need their own server (another port, or to test ``close()``) build one with
 ``with FakeLLM() as fake: ...``.
+
+``mcp_servers`` configures a real MCP server (``fake_mcp_server``, one per test session) as
+the MCP server ``fake``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.fakes.fake_llm import FakeLLM
+
+if TYPE_CHECKING:
+    from tests.fakes.mcp_server import FakeMCPServer
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +47,23 @@ def fake_llm(fake_llm_server: FakeLLM) -> Iterator[FakeLLM]:
         yield fake_llm_server
     finally:
         fake_llm_server.reset()
+
+
+@pytest.fixture(scope="session")
+def fake_mcp_server() -> Iterator[FakeMCPServer]:
+    """The session's real MCP server on 127.0.0.1 (``tests.fakes.mcp_server``)."""
+    # Imported here: the mcp SDK takes a second to import, and most tests never need it.
+    from tests.fakes.mcp_server import FakeMCPServer
+
+    with FakeMCPServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mcp_servers(settings: Any, fake_mcp_server: FakeMCPServer) -> FakeMCPServer:
+    """``MCP_SERVERS`` naming the fake server ``fake`` (loopback allow-listed); returns it
+    with its recorded ``authorizations`` cleared."""
+    settings.MCP_SERVERS = {"fake": {"url": fake_mcp_server.url}}
+    settings.HTTP_TOOL_ALLOWED_HOSTS = ["127.0.0.1"]
+    fake_mcp_server.authorizations.clear()
+    return fake_mcp_server
