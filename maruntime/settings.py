@@ -230,6 +230,10 @@ EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="")
 EMBEDDINGS_DIM = env.int("EMBEDDINGS_DIM", default=0)
 EMBEDDINGS_TIMEOUT_SECONDS = env.float("EMBEDDINGS_TIMEOUT_SECONDS", default=30.0)
 EMBEDDINGS_THREADS = env.int("EMBEDDINGS_THREADS", default=1)  # ONNX threads per call
+# Scripts the embedder's vectors are meaningful for ("latin,cyrillic"; "any"); unset: the
+# provider's own (local MiniLM: latin; openai: any). Queries mostly in other scripts need a
+# full-text match to be answered (retrieval/selectors.py).
+EMBEDDINGS_SCRIPTS = env.list("EMBEDDINGS_SCRIPTS", default=[])
 # Hits below this cosine similarity are dropped unless the full-text search backs them
 # (calibrated on bench/data with the local MiniLM; see retrieval/selectors.py).
 RETRIEVAL_MIN_SIMILARITY = env.float("RETRIEVAL_MIN_SIMILARITY", default=0.35)

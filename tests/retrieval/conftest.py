@@ -64,6 +64,7 @@ class HashEmbedder:
 
     name = "test-hash-8"
     dim = 8
+    scripts = None
 
     def embed(self, texts: list[str]) -> np.ndarray:
         rows = []

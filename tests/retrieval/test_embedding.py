@@ -5,7 +5,14 @@ import httpx
 import numpy as np
 import pytest
 
-from retrieval.embedding import Embedder, MiniLMEmbedder, OpenAIEmbedder, get_embedder
+from retrieval.embedding import (
+    Embedder,
+    MiniLMEmbedder,
+    OpenAIEmbedder,
+    configured_scripts,
+    foreign_script,
+    get_embedder,
+)
 from retrieval.exceptions import EmbedderUnavailable
 
 
@@ -15,6 +22,34 @@ def test_default_embedder_is_the_offline_minilm_and_is_cached():
     assert isinstance(embedder, Embedder)
     assert embedder.dim == 384
     assert get_embedder() is embedder
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("weather in Moscow tomorrow", None),
+        ("Café crème, s'il vous plaît", None),  # accented Latin is still Latin
+        ("погода в Москве на завтра", "CYRILLIC"),
+        ("напиши в Slack, что сборка зелёная", "CYRILLIC"),  # mostly Cyrillic
+        ("ping #ops on Slack: сервер упал", None),  # mostly Latin
+        ("明天北京的天气", "CJK"),
+        ("RA123456789RU 2024-05-01", None),
+        ("12345 ---", None),  # no letters: nothing foreign
+    ],
+)
+def test_the_local_embedder_reads_latin_script_only(text, script):
+    assert get_embedder().scripts == frozenset({"LATIN"})
+    assert foreign_script(get_embedder(), text) == script
+
+
+def test_embeddings_scripts_overrides_the_providers_default(settings):
+    settings.EMBEDDINGS_SCRIPTS = []
+    assert configured_scripts(frozenset({"LATIN"})) == frozenset({"LATIN"})
+    assert configured_scripts(None) is None
+    settings.EMBEDDINGS_SCRIPTS = ["latin", " Cyrillic "]
+    assert configured_scripts(None) == frozenset({"LATIN", "CYRILLIC"})
+    settings.EMBEDDINGS_SCRIPTS = ["any"]
+    assert configured_scripts(frozenset({"LATIN"})) is None
 
 
 def test_vectors_are_float32_rows_of_unit_length():
@@ -77,6 +112,8 @@ def test_openai_embedder_batches_orders_and_normalises():
     embedder.batch_size = 2
     vectors = embedder.embed(["abcd", "a", "abc"])
     assert embedder.name == "openai:text-embedding-3-small"
+    assert embedder.scripts is None  # a remote model is trusted with any script by default
+    assert foreign_script(embedder, "погода в Москве") is None
     assert [len(call["input"]) for call in calls] == [2, 1]
     assert calls[0]["model"] == "text-embedding-3-small"
     np.testing.assert_allclose(vectors[0], [0.8, 0.0, 0.6], atol=1e-6)

@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from maruntime.errors import InvalidInput
+from retrieval.embedding import get_embedder
 from retrieval.exceptions import IndexStale
 from retrieval.models import IndexEntry
 from retrieval.selectors import SearchHit, agent_search, tool_search
@@ -111,8 +112,49 @@ def test_a_full_text_match_is_kept_below_the_similarity_threshold(tools):
 
 def test_a_russian_query_finds_the_russian_described_tool(tools):
     hits = tool_search(query="создай заявку в поддержку: не работает принтер")
-    assert hits and hits[0].name == "ticket_create"
+    assert _names(hits) == ["ticket_create"]  # only full-text matches answer a Russian query
     assert hits[0].text_rank == 1
+    assert hits[0].explanation.endswith(
+        "Cyrillic query: the embedder does not read it, kept on the text match"
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "расскажи анекдот про программистов",
+        "кто написал Войну и мир",
+        "почему небо голубое",
+        "придумай стихотворение про осень",
+    ],
+    ids=["joke", "author", "sky", "poem"],
+)
+def test_no_tool_fits_an_unrelated_russian_query(tools, query):
+    # MiniLM puts any Cyrillic text near the Cyrillic description (similarity ~0.45, above
+    # the threshold): without a text match there is no evidence the tool fits.
+    assert tool_search(query=query) == []
+    assert _names(tool_search(query=query, threshold=-1, k=10))  # the gate, not the filters
+
+
+def test_a_russian_query_naming_an_english_described_tool(tools):
+    hits = tool_search(query="отправь email клиенту про задержку поставки")
+    assert _names(hits) == ["send_email"]
+    assert "kept on the text match" in hits[0].explanation
+
+
+def test_an_english_query_is_judged_by_similarity_as_before(tools):
+    hits = tool_search(query="will it rain in Paris tomorrow?", k=3)
+    assert hits[0].name == "weather_forecast"
+    assert "Cyrillic" not in hits[0].explanation
+    assert "ticket_create" not in _names(tool_search(query="open a support request", k=5))
+
+
+def test_an_embedder_that_reads_cyrillic_is_trusted_with_russian_queries(tools, monkeypatch):
+    monkeypatch.setattr(get_embedder(), "scripts", frozenset({"LATIN", "CYRILLIC"}))
+    hits = tool_search(query="создай заявку в поддержку: не работает принтер")
+    assert hits[0].name == "ticket_create"
+    assert hits[0].vector_rank == 1
+    assert "Cyrillic" not in hits[0].explanation
 
 
 def test_agent_directory(make_agent, tools):
