@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agents.engine.loop import DefinitionCache
 from agents.models import AgentInstance, Run, Session
+from agents.services import rows
 
 
 class InstanceSlots:
@@ -24,8 +25,12 @@ class InstanceSlots:
         self._idle: dict[int, list[int]] = {}
 
     def acquire_for_run(self, run_id: int) -> tuple[Session, int]:
-        """The run's session and an instance for its template version, in one call."""
-        session = Run.objects.select_related("session").get(pk=run_id).session
+        """The run's session and an instance for its template version, in one call.
+        Once per run: read with hand-written SQL (``agents.services.rows``)."""
+        run = rows.get(Run, run_id)
+        session = rows.get(Session, run.session_id) if run is not None else None
+        if session is None:
+            raise Run.DoesNotExist(f"run {run_id} or its session no longer exists")
         instance_id = self.acquire(
             template_version_id=session.template_version_id, session_id=session.pk
         )
@@ -36,10 +41,14 @@ class InstanceSlots:
         idle = self._idle.setdefault(template_version_id, [])
         if idle:
             instance_id = idle.pop()
-            AgentInstance.objects.filter(pk=instance_id).update(
-                state=AgentInstance.State.BUSY,
-                current_session=session_id,
-                heartbeat_at=timezone.now(),
+            rows.update(
+                AgentInstance,
+                instance_id,
+                {
+                    "state": AgentInstance.State.BUSY,
+                    "current_session_id": session_id,
+                    "heartbeat_at": timezone.now(),
+                },
             )
             return instance_id
         instance = AgentInstance.objects.create(
@@ -51,11 +60,11 @@ class InstanceSlots:
         return instance.pk
 
     def release(self, *, instance_id: int, template_version_id: int, failed: bool) -> None:
-        """Reset the instance's session state and put it back to idle (or error)."""
-        instance = AgentInstance.objects.filter(pk=instance_id)
-        instance.update(state=AgentInstance.State.RESETTING, current_session=None)
-        instance.update(
+        """Reset the instance's session state and put it back to idle (or error), in one
+        write: the reset holds nothing worth mirroring as a ``resetting`` row."""
+        AgentInstance.objects.filter(pk=instance_id).update(
             state=AgentInstance.State.ERROR if failed else AgentInstance.State.IDLE,
+            current_session=None,
             sessions_served=F("sessions_served") + 1,
             heartbeat_at=timezone.now(),
         )

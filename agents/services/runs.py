@@ -16,11 +16,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from agents.models import Run, Session, SessionEvent, ToolExecution
 from agents.notify import notify_pool
+from agents.services import rows
 from agents.services.context import absorb_user_message
 from agents.services.events import NewEvent, append_events, insert_events
 
@@ -47,22 +48,8 @@ def run_claim(*, worker: str, limit: int, lease_seconds: float) -> list[int]:
     if limit <= 0:
         return []
     now = timezone.now()
-    expired = Q(state=Run.State.RUNNING, lease_expires_at__lt=now)
-    with transaction.atomic():
-        claimed = list(
-            Run.objects.select_for_update(skip_locked=True)
-            .filter(Q(state=Run.State.QUEUED) | expired)
-            .order_by("created_at")
-            .values_list("id", "attempt", "cancel_requested")[:limit]
-        )
-        if claimed:
-            Run.objects.filter(id__in=[run_id for run_id, _, _ in claimed]).update(
-                state=Run.State.RUNNING,
-                lease_owner=worker,
-                lease_expires_at=now + datetime.timedelta(seconds=lease_seconds),
-                attempt=F("attempt") + 1,
-                started_at=now,
-            )
+    expires = now + datetime.timedelta(seconds=lease_seconds)
+    claimed = rows.claim_runs(worker=worker, limit=limit, now=now, expires=expires)
     ids = []
     for run_id, attempt, cancel_requested in claimed:
         if cancel_requested:
@@ -115,13 +102,11 @@ def lock_owned_run(
     (it grows with the conversation)."""
     if session_id is None:
         session_id = Run.objects.filter(pk=run_id).values_list("session_id", flat=True).first()
-    if session_id is None:
+    defer = ("context",) if without_context else ()
+    session = rows.get(Session, session_id, defer=defer, for_update=True)
+    run = rows.get(Run, run_id, for_update=True)
+    if session is None or run is None:
         raise LeaseLost(f"run {run_id} no longer exists")
-    sessions = Session.objects.select_for_update()
-    if without_context:
-        sessions = sessions.defer("context")
-    session = sessions.get(pk=session_id)
-    run = Run.objects.select_for_update().get(pk=run_id)
     run.session = session
     if run.lease_owner != worker or run.state != Run.State.RUNNING:
         raise LeaseLost(f"run {run_id} is no longer leased by {worker}")
@@ -196,24 +181,22 @@ def step_record(*, run_id: int, session_id: uuid.UUID, worker: str, record: Step
         run_id, worker, fence_cancel=True, session_id=session_id, without_context=True
     )
     session = run.session
-    session.context = record.context
-    fields = ["context", "updated_at"]
+    changes: dict[str, Any] = {"context": record.context, "updated_at": timezone.now()}
     for name in ("result", "error", "template_version_id", "pipeline_step"):
         value = getattr(record, name)
         if value is not None:
-            setattr(session, name, value)
-            fields.append(name)
+            changes[name] = value
     if record.session_state is not None and record.session_state != session.state:
-        session.state = record.session_state
-        fields.append("state")
+        changes["state"] = record.session_state
         record.events.append(NewEvent(SessionEvent.Type.STATE, {"state": record.session_state}))
     if record.events:
-        session.last_seq = insert_events(session, run, record.events, after=session.last_seq)
-        fields.append("last_seq")
-    session.save(update_fields=fields)
+        changes["last_seq"] = insert_events(session, run, record.events, after=session.last_seq)
+    rows.update(Session, session.pk, changes)
+    for name, value in changes.items():
+        setattr(session, name, value)
     if record.tool_execution is not None:
         record.tool_execution.run = run
-        record.tool_execution.save()
+        rows.insert([record.tool_execution])
     if record.finish_outcome is not None:
         _finish_run(run, outcome=record.finish_outcome, error=record.error or "")
     return session
@@ -225,7 +208,17 @@ def _finish_run(run: Run, *, outcome: str, error: str = "") -> None:
     run.error = error
     run.finished_at = timezone.now()
     run.lease_expires_at = None
-    run.save(update_fields=["state", "outcome", "error", "finished_at", "lease_expires_at"])
+    rows.update(
+        Run,
+        run.pk,
+        {
+            "state": run.state,
+            "outcome": outcome,
+            "error": error,
+            "finished_at": run.finished_at,
+            "lease_expires_at": None,
+        },
+    )
     _promote_pending(run.session)
 
 
