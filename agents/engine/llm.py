@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -71,9 +72,50 @@ def client_for(upstream: Upstream) -> openai.AsyncOpenAI:
     return client
 
 
+# OpenAI's rule for function names, in ``tools`` and in earlier tool calls alike.
+_FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def wire_name(name: str) -> str:
+    """A catalog tool name as the upstream may see it: catalog names are lowercase
+    ``[a-z0-9_.-]``, so a '.' (``agent.research``, ``server.tool``) becomes '__'."""
+    return name if _FUNCTION_NAME.fullmatch(name) else name.replace(".", "__")[:64]
+
+
+def _wire_function(item: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+    """``item`` (a tool, a tool call or a tool choice) with its function name on the wire."""
+    name = item["function"]["name"]
+    if _FUNCTION_NAME.fullmatch(name):
+        return item
+    renamed[wire_name(name)] = name
+    return {**item, "function": {**item["function"], "name": wire_name(name)}}
+
+
+def _to_wire(
+    messages: list[Any], schema_parts: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any], dict[str, str]]:
+    """The request with every function name the upstream would refuse renamed, and the
+    renames (wire name -> catalog name) to undo on the answer."""
+    renamed: dict[str, str] = {}
+    wired = [
+        {**m, "tool_calls": [_wire_function(c, renamed) for c in m["tool_calls"]]}
+        if isinstance(m, dict) and m.get("tool_calls")
+        else m
+        for m in messages
+    ]
+    parts = dict(schema_parts)
+    if parts.get("tools"):
+        parts["tools"] = [_wire_function(tool, renamed) for tool in parts["tools"]]
+    if isinstance(parts.get("tool_choice"), dict):
+        parts["tool_choice"] = _wire_function(parts["tool_choice"], renamed)
+    return wired, parts, renamed
+
+
 async def complete(policy: LLMPolicy, messages: list[Any], **schema_parts: Any) -> ChatCompletion:
     """One chat completion, retried with exponential backoff on transient errors.
-    ``schema_parts``: ``response_format``, ``tools``, ``tool_choice``, already built."""
+    ``schema_parts``: ``response_format``, ``tools``, ``tool_choice``, already built. Tool
+    names go out as ``wire_name`` spells them and come back as the catalog's."""
+    messages, schema_parts, renamed = _to_wire(messages, schema_parts)
     upstream = resolve_upstream(policy)
     client = client_for(upstream)
     attempts = max(1, settings.LLM_MAX_ATTEMPTS)
@@ -109,6 +151,11 @@ async def complete(policy: LLMPolicy, messages: list[Any], **schema_parts: Any) 
         if response.usage is not None:
             LLM_TOKENS.labels("prompt").inc(response.usage.prompt_tokens)
             LLM_TOKENS.labels("completion").inc(response.usage.completion_tokens)
+        for choice in response.choices if renamed else ():
+            for call in choice.message.tool_calls or ():
+                function = getattr(call, "function", None)
+                if function is not None and function.name in renamed:
+                    function.name = renamed[function.name]
         return response
     raise AssertionError("unreachable")
 

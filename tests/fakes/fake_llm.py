@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import re
 import select
 import socket
 import socketserver
@@ -139,6 +140,9 @@ def _forced_function(request: dict[str, Any]) -> str | None:
     return None
 
 
+FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
 def _validation_error(request: dict[str, Any]) -> str | None:
     """What a real server would reject with 400, or None."""
     response_format = request.get("response_format")
@@ -146,6 +150,23 @@ def _validation_error(request: dict[str, Any]) -> str | None:
         json_schema = response_format.get("json_schema")
         if not isinstance(json_schema, dict) or not isinstance(json_schema.get("schema"), dict):
             return "response_format.json_schema.schema is required for type 'json_schema'"
+    return _function_name_error(request)
+
+
+def _function_name_error(request: dict[str, Any]) -> str | None:
+    """OpenAI refuses function names outside ``^[a-zA-Z0-9_-]{1,64}$``, in ``tools`` and in
+    the conversation's earlier tool calls alike."""
+    named: list[tuple[str, Any]] = [
+        (f"tools[{i}].function.name", (tool.get("function") or {}).get("name"))
+        for i, tool in enumerate(request.get("tools") or [])
+    ]
+    for i, message in enumerate(request.get("messages") or []):
+        for j, call in enumerate(message.get("tool_calls") or []):
+            path = f"messages[{i}].tool_calls[{j}].function.name"
+            named.append((path, (call.get("function") or {}).get("name")))
+    for path, name in named:
+        if not isinstance(name, str) or not FUNCTION_NAME.fullmatch(name):
+            return f"Invalid '{path}': string does not match pattern '^[a-zA-Z0-9_-]{{1,64}}$'."
     return None
 
 
