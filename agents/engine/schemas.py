@@ -16,8 +16,35 @@ from catalog.builtin import REASONING_FIELDS
 DISCRIMINATOR = "tool_name_discriminator"
 
 
+# Nesting deeper than this (a recursive definition) is left unconstrained in the step schema;
+# the tool's own schema still validates the arguments.
+_MAX_REF_DEPTH = 8
+
+
+def _inline_refs(node: Any, definitions: dict[str, Any], depth: int = 0) -> Any:
+    """``node`` with local ``$ref``s (``#/$defs/X``, ``#/definitions/X``) replaced by what
+    they name: a tool's variant is embedded in the step schema, whose root has no ``$defs``."""
+    if isinstance(node, list):
+        return [_inline_refs(item, definitions, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.split("/")[-1] in definitions:
+        if depth >= _MAX_REF_DEPTH:
+            return {}
+        return _inline_refs(definitions[ref.split("/")[-1]], definitions, depth + 1)
+    return {
+        key: _inline_refs(value, definitions, depth)
+        for key, value in node.items()
+        if key not in ("$defs", "definitions")
+    }
+
+
 def _tool_variant(spec: ToolSpec) -> dict[str, Any]:
     schema = spec.input_schema
+    definitions = {**schema.get("definitions", {}), **schema.get("$defs", {})}
+    if definitions:
+        schema = _inline_refs(schema, definitions)
     return {
         "type": "object",
         "title": spec.name,
