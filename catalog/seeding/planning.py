@@ -88,7 +88,8 @@ def plan_branch(
     if mcp_servers:
         summary.mcp.append(
             f"MCP servers configured: {', '.join(sorted(mcp_servers))} (their tools are "
-            "discovered at run time and cannot be read statically; not imported)"
+            "discovered at run time and cannot be read statically; configure them in "
+            "MCP_SERVERS and run import_mcp_tools --server NAME)"
         )
     for tool_plan in plan.tools:
         if "mcp" in tool_plan.tags:
