@@ -9,8 +9,8 @@ is detected (see ``retrieval.models``).
 An embedder also declares the writing systems its vectors mean something for (``scripts``):
 MiniLM learned English, so Latin only; ``EMBEDDINGS_SCRIPTS`` overrides the provider's
 default. Text mostly in other scripts still gets a vector, but one that only looks like an
-answer (Cyrillic texts land near one another whatever they say), so search does not let
-such a vector alone decide (``foreign_script``, used by ``retrieval.selectors``).
+answer (Cyrillic texts land near one another whatever they say), so search does not take
+such a vector as evidence (``foreign_script``, used by ``retrieval.selectors``).
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def letter_script(char: str) -> str:
 
 
 def foreign_script(embedder: Embedder, text: str) -> str | None:
-    """The script most of ``text``'s letters are in when ``embedder`` does not read it, else
-    None. Text with no letters (numbers, codes) counts as read."""
+    """When most of ``text``'s letters are in scripts ``embedder`` does not read, the most
+    common of those scripts; else None. Text with no letters (numbers, codes) counts as read."""
     if embedder.scripts is None:
         return None
     letters = Counter(letter_script(char) for char in text if char.isalpha())

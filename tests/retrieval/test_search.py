@@ -145,8 +145,8 @@ def test_a_russian_query_naming_an_english_described_tool(tools):
 def test_an_english_query_is_judged_by_similarity_as_before(tools):
     hits = tool_search(query="will it rain in Paris tomorrow?", k=3)
     assert hits[0].name == "weather_forecast"
+    assert hits[0].explanation.startswith("vector #1 (")
     assert "Cyrillic" not in hits[0].explanation
-    assert "ticket_create" not in _names(tool_search(query="open a support request", k=5))
 
 
 def test_an_embedder_that_reads_cyrillic_is_trusted_with_russian_queries(tools, monkeypatch):
