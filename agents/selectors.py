@@ -8,7 +8,8 @@ from typing import Any
 from django.db.models import Exists, QuerySet
 
 from agents.exceptions import SessionNotFound
-from agents.models import Artifact, Run, Session, SessionEvent
+from agents.models import Artifact, Run, Session
+from agents.services import rows
 
 
 def _uuid(value: str | uuid.UUID) -> uuid.UUID | None:
@@ -48,10 +49,9 @@ def sessions_list(*, owner: str = "", state: str = "", template: str = "") -> Qu
     return sessions.order_by("-created_at")
 
 
-def events_after(*, session_id: uuid.UUID, after: int, limit: int = 500) -> list[SessionEvent]:
-    return list(
-        SessionEvent.objects.filter(session_id=session_id, seq__gt=after).order_by("seq")[:limit]
-    )
+def events_after(*, session_id: uuid.UUID, after: int, limit: int = 500) -> list[rows.EventRow]:
+    """What a follower reads on every wake-up: hand-written SQL (``agents.services.rows``)."""
+    return rows.events_after(session_id=session_id, after=after, limit=limit)
 
 
 def session_settled_at(*, session_id: uuid.UUID) -> int | None:
