@@ -118,8 +118,7 @@ def usage_of(session: Session) -> dict[str, int]:
 def session_usage(*, session_id: uuid.UUID) -> dict[str, int]:
     """``usage_of`` for a session that is not loaded: reads only the counters, not the
     context they live in (it grows with the conversation) nor the template."""
-    usage = Session.objects.filter(pk=session_id).values_list("context__usage", flat=True).first()
-    return _usage_totals(usage)
+    return _usage_totals(rows.session_usage(session_id=session_id))
 
 
 def _usage_totals(usage: dict[str, Any] | None) -> dict[str, int]:

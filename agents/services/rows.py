@@ -1,5 +1,6 @@
 """Hand-written SQL for the statements every LLM step runs: read (or lock) a row, insert
-rows, update a row by primary key, the pool's run claim, and a follower's event read.
+rows, update a row by primary key, the pool's run claim, and the gateway's per-turn reads
+(a follower's events, the session's token usage).
 
 Why: on the step path the ORM spent more CPU compiling queries than on anything else the
 worker does per step (an ORM ``select_for_update().get()`` cost ~5x the CPU of sending
@@ -161,3 +162,17 @@ def events_after(*, session_id: Any, after: int, limit: int) -> list[EventRow]:
             EventRow(seq, type_, step, json.loads(payload), run_id)
             for seq, type_, step, payload, run_id in cursor.fetchall()
         ]
+
+
+# Read at the end of every streamed turn; the ORM's JSON key transform alone cost more
+# CPU to compile than the gateway spends rendering the turn's chunks.
+_SESSION_USAGE_SQL = "SELECT context -> 'usage' FROM agents_session WHERE id = %s"
+
+
+def session_usage(*, session_id: Any) -> dict[str, Any] | None:
+    """The session's token counters (``context["usage"]``), without reading the context."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SESSION_USAGE_SQL, [session_id])
+        row = cursor.fetchone()
+    usage = json.loads(row[0]) if row and row[0] is not None else None
+    return usage if isinstance(usage, dict) else None
