@@ -29,11 +29,15 @@ from catalog.policies import ToolPolicy, ToolScope
 from catalog.selectors import active_tool_versions
 
 
-def _locked_session(session_id: uuid.UUID | str) -> Session:
+def _locked_session(session_id: uuid.UUID | str, owner: str) -> Session:
+    """The session, row-locked, if the caller may see it (an owner sees only its own)."""
     try:
-        return Session.objects.select_for_update().get(pk=session_id)
+        session = Session.objects.select_for_update().get(pk=session_id)
     except (Session.DoesNotExist, ValueError, IntegrityError) as exc:
         raise SessionNotFound(f"No session '{session_id}'", param="model") from exc
+    if owner and session.owner and session.owner != owner:
+        raise SessionNotFound(f"No session '{session_id}'", param="model")
+    return session
 
 
 def _session_template_versions(session: Session) -> list[AgentTemplateVersion]:
@@ -148,9 +152,7 @@ def session_message(
     """A new user message on an existing session: the answer to a clarification, or a
     follow-up. Holds the session row lock. Busy sessions refuse (409) or enqueue. The
     session's tool scope is narrowed by the caller's."""
-    session = _locked_session(session_id)
-    if owner and session.owner and session.owner != owner:
-        raise SessionNotFound(f"No session '{session_id}'", param="model")
+    session = _locked_session(session_id, owner)
     if tool_scope is not None and not tool_scope.unrestricted:
         narrowed = ToolScope.model_validate(session.tool_scope).narrowed(tool_scope)
         _check_tool_scope(narrowed, _session_template_versions(session))
@@ -200,9 +202,7 @@ def session_approve(
     and a run queued that executes the call (approved) or tells the model it was declined.
     A caller whose tool scope keeps the tool out cannot approve it (403); anything but a
     waiting session answers 409. Refusals write nothing."""
-    session = _locked_session(session_id)
-    if owner and session.owner and session.owner != owner:
-        raise SessionNotFound(f"No session '{session_id}'", param="model")
+    session = _locked_session(session_id, owner)
     pending = session.context.get("pending_call")
     if session.state != Session.State.WAITING_FOR_APPROVAL or not pending:
         raise ApprovalNotPending(
@@ -234,9 +234,7 @@ def session_approve(
 def session_cancel(*, session_id: uuid.UUID | str, owner: str = "") -> Session:
     """Cancel the active run (and drop enqueued messages); repeating it is harmless. A run
     held by a worker is flagged and stopped by that worker; a queued one ends here."""
-    session = _locked_session(session_id)
-    if owner and session.owner and session.owner != owner:
-        raise SessionNotFound(f"No session '{session_id}'")
+    session = _locked_session(session_id, owner)
     runs = session.runs.select_for_update().filter(
         state__in=[Run.State.PENDING, *Run.ACTIVE_STATES]
     )
