@@ -169,6 +169,9 @@ POOL_LEASE_SECONDS = env.float("POOL_LEASE_SECONDS", default=10.0)
 POOL_POLL_SECONDS = env.float("POOL_POLL_SECONDS", default=1.0)
 # A run claimed this many times without finishing (its worker kept crashing) fails.
 POOL_MAX_ATTEMPTS = env.int("POOL_MAX_ATTEMPTS", default=5)
+# SIGTERM: how long running runs may take to finish their step before they are interrupted
+# and handed back (one LLM call; keep it below the orchestrator's grace period).
+POOL_DRAIN_SECONDS = env.float("POOL_DRAIN_SECONDS", default=LLM_TIMEOUT_SECONDS)
 # `runpool` serves its Prometheus metrics on this port (0: not served).
 POOL_METRICS_PORT = env.int("POOL_METRICS_PORT", default=0)
 # Threads (each with its own database connection) that run ORM calls for async code

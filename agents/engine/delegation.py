@@ -54,14 +54,11 @@ async def delegate(template: str, arguments: dict[str, Any], context: ToolContex
         if claimed:
             keeper = asyncio.create_task(_keep_lease(run.pk, runtime.worker))
             try:
-                await execute_run(
-                    run_id=run.pk,
-                    worker=runtime.worker,
-                    stopping=runtime.stopping,
-                    definitions=runtime.definitions,
-                )
+                await execute_run(run_id=run.pk, runtime=runtime)
             except asyncio.CancelledError:
-                await run_sync(services.run_finish_cancelled)(run_id=run.pk, worker=runtime.worker)
+                await run_sync(services.run_interrupted)(
+                    run_id=run.pk, worker=runtime.worker, hand_over=runtime.handing_over.is_set()
+                )
                 raise
             finally:
                 keeper.cancel()

@@ -67,26 +67,16 @@ class DefinitionCache:
 
 
 async def execute_run(
-    *,
-    run_id: int,
-    worker: str,
-    stopping: asyncio.Event,
-    definitions: DefinitionCache,
-    session: Session | None = None,
+    *, run_id: int, runtime: WorkerRuntime, session: Session | None = None
 ) -> str:
     """Drive the run until it finishes, pauses for clarification or is handed back.
     Returns the outcome. Raises ``LeaseLost`` if another worker took the run over.
     ``session``: the run's session when the caller already loaded it."""
     if session is None:
         session = await run_sync(_load)(run_id)
-    scope = RunScope(
-        run_id=run_id,
-        worker=worker,
-        session=session,
-        runtime=WorkerRuntime(worker=worker, stopping=stopping, definitions=definitions),
-    )
+    scope = RunScope(run_id=run_id, worker=runtime.worker, session=session, runtime=runtime)
     if session.state == Session.State.CANCELLED:
-        await run_sync(services.run_finish_cancelled)(run_id=run_id, worker=worker)
+        await run_sync(services.run_finish_cancelled)(run_id=run_id, worker=runtime.worker)
         return Session.State.CANCELLED
     token = bind_log_context(session_id=session.pk, run_id=run_id)
     run_span = tracer.start_as_current_span(

@@ -25,6 +25,7 @@ from agents import services
 from agents.engine.loop import execute_run
 from agents.runtime.instances import InstanceSlots
 from agents.services import LeaseLost, RunCancelled
+from agents.tools.base import WorkerRuntime
 from maruntime.asyncdb import run_sync
 from maruntime.observability import ACTIVE_RUNS, QUEUE_DEPTH
 
@@ -43,6 +44,9 @@ class Pool:
         self.poll_seconds = settings.POOL_POLL_SECONDS
         self.slots = InstanceSlots(self.worker_id)
         self.stopping = asyncio.Event()
+        self.runtime = WorkerRuntime(
+            worker=self.worker_id, stopping=self.stopping, definitions=self.slots.definitions
+        )
         self._wakeup = asyncio.Event()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         # Lease renewal and the cancel watch get a thread of their own: queued behind the
@@ -58,7 +62,9 @@ class Pool:
         self._wakeup.set()
 
     def stop(self) -> None:
-        """Graceful stop: claim nothing more; running runs finish their step and go back."""
+        """Graceful stop: claim nothing more; running runs finish their step and go back.
+        Runs still busy after ``POOL_DRAIN_SECONDS`` (a hung upstream call) are interrupted
+        and handed back too, so the process exits before an orchestrator kills it."""
         self.stopping.set()
         self._wakeup.set()
 
@@ -71,13 +77,28 @@ class Pool:
                 self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
-            if self._tasks:
-                await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            await self._drain()
         finally:
             upkeep.cancel()
             await run_sync(self.slots.stop_all)()
             self._upkeep_thread.shutdown(wait=False)
             logger.info("pool %s stopped", self.worker_id)
+
+    async def _drain(self) -> None:
+        if not self._tasks:
+            return
+        _, busy = await asyncio.wait(self._tasks.values(), timeout=settings.POOL_DRAIN_SECONDS)
+        if busy:
+            logger.warning(
+                "pool %s: %d runs still busy after %.0f s of draining; handing them back",
+                self.worker_id,
+                len(busy),
+                settings.POOL_DRAIN_SECONDS,
+            )
+            self.runtime.handing_over.set()
+            for task in busy:
+                task.cancel()
+            await asyncio.gather(*busy, return_exceptions=True)
 
     async def _claim(self) -> None:
         free = self.concurrency - len(self._tasks)
@@ -95,15 +116,13 @@ class Pool:
         template_version_id = session.template_version_id
         failed = False
         try:
-            await execute_run(
+            await execute_run(run_id=run_id, runtime=self.runtime, session=session)
+        except (asyncio.CancelledError, RunCancelled):
+            await run_sync(services.run_interrupted)(
                 run_id=run_id,
                 worker=self.worker_id,
-                stopping=self.stopping,
-                definitions=self.slots.definitions,
-                session=session,
+                hand_over=self.runtime.handing_over.is_set(),
             )
-        except (asyncio.CancelledError, RunCancelled):
-            await run_sync(services.run_finish_cancelled)(run_id=run_id, worker=self.worker_id)
         except LeaseLost:
             logger.warning("lost the lease on run %s; another worker continues it", run_id)
         except Exception:

@@ -123,6 +123,10 @@ def run_release(*, run_id: int, worker: str, crashed: bool = False) -> None:
         run = lock_owned_run(run_id, worker)
     except LeaseLost:
         return
+    _requeue(run, crashed=crashed)
+
+
+def _requeue(run: Run, *, crashed: bool) -> None:
     run.state = Run.State.QUEUED
     run.lease_owner = ""
     run.lease_expires_at = None
@@ -253,6 +257,21 @@ def run_finish_cancelled(*, run_id: int, worker: str) -> None:
     except LeaseLost:
         return
     close_run_as_cancelled(run)
+
+
+@transaction.atomic
+def run_interrupted(*, run_id: int, worker: str, hand_over: bool) -> None:
+    """The worker stopped the run mid-step. A user's cancel closes it; a drain that ran
+    out of time (``hand_over``) gives it back to the queue, like a graceful stop: another
+    worker continues from the last persisted step."""
+    try:
+        run = lock_owned_run(run_id, worker)
+    except LeaseLost:
+        return
+    if hand_over and not run.cancel_requested:
+        _requeue(run, crashed=False)
+    else:
+        close_run_as_cancelled(run)
 
 
 def run_claim_one(*, run_id: int, worker: str, lease_seconds: float) -> bool:

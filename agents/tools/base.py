@@ -18,11 +18,15 @@ Ending = Literal["continue", "clarification", "final"]
 
 @dataclass(frozen=True)
 class WorkerRuntime:
-    """What a tool that runs another agent inline needs from the worker running it."""
+    """The worker a run executes in, as the engine and agent-as-tool delegation see it."""
 
     worker: str
+    # Set on SIGTERM: runs finish their step and go back to the queue.
     stopping: asyncio.Event
     definitions: Any  # agents.engine.loop.DefinitionCache
+    # Set when the drain time is up: a run cancelled from now on was interrupted, not
+    # cancelled by a user, and goes back to the queue for another worker.
+    handing_over: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)

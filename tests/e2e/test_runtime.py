@@ -31,6 +31,8 @@ pytestmark = pytest.mark.usefixtures("seeded")
 REDIS_URL = os.environ.get("MARUNTIME_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LEASE_SECONDS = 2.0
 POLL_SECONDS = 0.3
+# Longer than any step the drain tests let finish, short enough to wait for.
+DRAIN_SECONDS = 3.0
 
 
 def _redis_answers(url: str) -> bool:
@@ -92,6 +94,7 @@ def cluster(stack: Stack, redis_url: str) -> Cluster:
         "CHANNEL_LAYER_PREFIX": f"maruntime-test-{uuid.uuid4().hex[:10]}",
         "POOL_LEASE_SECONDS": str(LEASE_SECONDS),
         "POOL_POLL_SECONDS": str(POLL_SECONDS),
+        "POOL_DRAIN_SECONDS": str(DRAIN_SECONDS),
     }
     running = Cluster(stack, env)
     running.gateway = stack.gateway(pool=False, **env)
@@ -368,6 +371,25 @@ def test_sigterm_finishes_the_step_hands_the_run_over_and_exits(pool, fake_llm):
     assert_gap_free_log(stream.session_id)
     stopped = AgentInstance.objects.filter(worker__contains=f":{pid}:")
     assert stopped.exists() and set(stopped.values_list("state", flat=True)) == {"stopped"}
+
+
+def test_sigterm_hands_back_a_run_stuck_upstream_once_the_drain_time_is_up(pool, fake_llm):
+    fake_llm.script(Reply.hang(), *sgr_replies(("final_answer", final_args("taken over"))))
+    stream = stream_chat(pool.gateway, chat_body("sgr_agent", "Hang, then answer"))
+    fake_llm.wait_for_requests(1)
+    pid = running_owner_pid(stream.session_id)
+    leaving = pool.worker_by_pid(pid)
+    started = time.monotonic()
+    leaving.send_signal(signal.SIGTERM)
+
+    assert leaving.wait(DRAIN_SECONDS + 10) == 0
+    assert time.monotonic() - started >= DRAIN_SECONDS
+    assert stream.wait(20).content == "taken over"
+    run = Run.objects.get(session_id=stream.session_id)
+    assert run.outcome == "completed" and int(run.lease_owner.split(":")[-2]) != pid
+    assert run.attempt == 1  # handed over, not a failed attempt
+    assert len(fake_llm.requests) == 2  # the interrupted call, issued again elsewhere
+    assert_gap_free_log(stream.session_id)
 
 
 def test_sigterm_on_an_idle_worker_exits_promptly(pool):
