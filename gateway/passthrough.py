@@ -28,8 +28,10 @@ from maruntime.observability import PASSTHROUGH_REQUESTS
 
 logger = logging.getLogger(__name__)
 
-# One connection pool per event loop, reused by every passthrough request.
+# One connection pool per event loop, reused by every passthrough request. httpx's default
+# (100 connections, 20 kept alive) queues a burst and reconnects for most of it.
 _clients: dict[int, httpx.AsyncClient] = {}
+_LIMITS = httpx.Limits(max_connections=1024, max_keepalive_connections=256)
 # The upstream's model list by base URL, as last fetched: (monotonic time, models).
 _listings: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 LISTING_TTL_SECONDS = 60.0
@@ -40,7 +42,7 @@ def _client() -> httpx.AsyncClient:
     client = _clients.get(key)
     if client is None:
         timeout = httpx.Timeout(settings.LLM_TIMEOUT_SECONDS, connect=10)
-        client = _clients[key] = httpx.AsyncClient(timeout=timeout)
+        client = _clients[key] = httpx.AsyncClient(timeout=timeout, limits=_LIMITS)
     return client
 
 
