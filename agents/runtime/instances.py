@@ -60,11 +60,16 @@ class InstanceSlots:
         return instance.pk
 
     def release(self, *, instance_id: int, template_version_id: int, failed: bool) -> None:
-        """Reset the instance's session state and put it back to idle (or error), in one
-        write: the reset holds nothing worth mirroring as a ``resetting`` row."""
+        """Mirror the reset (``resetting``, the session let go), then put the instance back
+        to idle (or error). The reset itself is instant today: an instance keeps no
+        per-session state in memory, only what serves every session."""
+        rows.update(
+            AgentInstance,
+            instance_id,
+            {"state": AgentInstance.State.RESETTING, "current_session_id": None},
+        )
         AgentInstance.objects.filter(pk=instance_id).update(
             state=AgentInstance.State.ERROR if failed else AgentInstance.State.IDLE,
-            current_session=None,
             sessions_served=F("sessions_served") + 1,
             heartbeat_at=timezone.now(),
         )
