@@ -1,17 +1,21 @@
 """The Django admin site for the runtime: read-only views of sessions (with their event
 timeline), runs, tool executions, artifacts and agent instances. Only the engine writes
-these rows, so the admin never adds, changes or deletes them."""
+these rows, so the admin never adds, changes or deletes them; its one write is a person's
+answer to a call waiting for approval, through ``services.session_approve``."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from agents import services
+from agents.exceptions import ApprovalNotPending
 from agents.models import AgentInstance, Artifact, Run, Session, SessionEvent, ToolExecution
 
 
@@ -70,10 +74,41 @@ class SessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = ("context_view",)
     exclude = ("context",)
     inlines = (RunInline, SessionEventInline)
+    actions = ("approve_pending_calls", "decline_pending_calls")
 
     @admin.display(description="Context")
     def context_view(self, obj: Session) -> SafeString:
         return pretty_json(obj.context)
+
+    @admin.action(description="Approve the pending tool call")
+    def approve_pending_calls(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        self._answer(request, queryset, approved=True)
+
+    @admin.action(description="Decline the pending tool call")
+    def decline_pending_calls(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        self._answer(request, queryset, approved=False)
+
+    def _answer(self, request: HttpRequest, queryset: QuerySet[Session], *, approved: bool) -> None:
+        """Answer each selected session waiting for approval; the rest are left as they are."""
+        answered, skipped = 0, 0
+        for session_id in queryset.values_list("pk", flat=True):
+            try:
+                services.session_approve(
+                    session_id=session_id,
+                    approved=approved,
+                    reason="answered in the admin site",
+                    approver=f"admin:{request.user.get_username()}",
+                )
+            except ApprovalNotPending:
+                skipped += 1
+            else:
+                answered += 1
+        verb = "Approved" if approved else "Declined"
+        self.message_user(request, f"{verb} the pending call of {answered} session(s).")
+        if skipped:
+            self.message_user(
+                request, f"{skipped} session(s) were not waiting for approval.", messages.WARNING
+            )
 
 
 @admin.register(Run)
