@@ -1,6 +1,13 @@
 """Agents domain errors."""
 
-from maruntime.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
+from maruntime.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unavailable,
+)
 
 
 class SessionNotFound(NotFound):
@@ -33,12 +40,9 @@ class ToolNotAllowed(DomainError):
     error_type = "invalid_request_error"
 
 
-class RunLimitReached(DomainError):
+class RunLimitReached(RateLimited):
     """The owner already has as many active runs as its key allows."""
 
-    code = "rate_limit_exceeded"
-    http_status = 429
-    error_type = "requests"
     # A busy owner's runs take seconds to minutes; clients look again soon.
     RETRY_AFTER_SECONDS = 5
 

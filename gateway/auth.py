@@ -24,7 +24,7 @@ from catalog.policies import ToolScope
 from gateway import services
 from gateway.models import ApiKey
 from maruntime.asyncdb import run_sync
-from maruntime.errors import DomainError
+from maruntime.errors import DomainError, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +41,6 @@ class ModelNotAllowed(DomainError):
     code = "model_not_allowed"
     http_status = 403
     error_type = "invalid_request_error"
-
-
-class RateLimited(DomainError):
-    code = "rate_limit_exceeded"
-    http_status = 429
-    error_type = "requests"
 
 
 class TokenLimited(RateLimited):

@@ -40,6 +40,14 @@ class Conflict(DomainError):
     error_type = "invalid_request_error"
 
 
+class RateLimited(DomainError):
+    """A limit of the caller's (requests, runs, tokens); answered with ``Retry-After``."""
+
+    code = "rate_limit_exceeded"
+    http_status = 429
+    error_type = "requests"
+
+
 class Unavailable(DomainError):
     code = "service_unavailable"
     http_status = 503
