@@ -22,7 +22,7 @@ import pytest
 
 from agents.models import AgentInstance, Artifact, Run, Session, SessionEvent, ToolExecution
 from catalog.models import AgentTemplateVersion
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, free_port
 from tests.fakes.fake_llm import Reply
 from tests.fakes.sgr import final_args, plan_args, sgr_replies, step
 
@@ -390,6 +390,24 @@ def test_sigterm_hands_back_a_run_stuck_upstream_once_the_drain_time_is_up(pool,
     assert run.attempt == 1  # handed over, not a failed attempt
     assert len(fake_llm.requests) == 2  # the interrupted call, issued again elsewhere
     assert_gap_free_log(stream.session_id)
+
+
+def test_a_worker_serves_its_metrics_when_asked(pool):
+    port = free_port()
+    worker = pool.stack.worker(concurrency=2, **pool.env, POOL_METRICS_PORT=str(port))
+
+    def scrape() -> str | None:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+        except httpx.HTTPError:
+            return None
+
+    try:
+        body = wait_until(scrape)
+        assert "maruntime_active_runs" in body and "maruntime_queued_runs" in body
+    finally:
+        worker.terminate()
+        worker.wait(10)
 
 
 def test_sigterm_on_an_idle_worker_exits_promptly(pool):
