@@ -74,8 +74,11 @@ def session_settled_at(*, session_id: uuid.UUID) -> int | None:
 
 
 def session_summary(session: Session) -> dict[str, Any]:
-    """What a client sees of a session: state, counters, result, timestamps."""
+    """What a client sees of a session: state, counters, result, timestamps, and the call
+    waiting for approval (``pending_approval``) while there is one."""
     context = session.context or {}
+    pending = context.get("pending_call") or {}
+    waiting = session.state == Session.State.WAITING_FOR_APPROVAL and pending
     model = (
         session.pipeline_version.pipeline.name
         if session.pipeline_version
@@ -101,6 +104,9 @@ def session_summary(session: Session) -> dict[str, Any]:
         "usage": usage_of(session),
         "plan": context.get("plan"),
         "sources": context.get("sources") or [],
+        "pending_approval": (
+            {k: pending[k] for k in ("tool", "arguments", "call_id")} if waiting else None
+        ),
         "last_event_seq": session.last_seq,
         "artifacts": [
             {"id": str(a.pk), "name": a.name, "content_type": a.content_type}

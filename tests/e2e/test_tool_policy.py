@@ -67,6 +67,9 @@ def test_a_call_that_needs_approval_waits_for_it_and_then_runs(server, fake_llm)
     assert content.startswith("Approval needed: the agent wants to call generate_plan(")
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
     assert Session.objects.get(pk=session_id).state == "waiting_for_approval"
+    detail = httpx.get(f"{server}/v1/sessions/{session_id}").json()
+    assert detail["pending_approval"]["tool"] == "generate_plan"
+    assert set(detail["pending_approval"]["arguments"]) == set(plan_args())
     assert _planned(session_id) == 0 and len(fake_llm.requests) == 1
     with pytest.raises(openai.ConflictError) as plain:
         _ask(server, session_id, "hello?")
