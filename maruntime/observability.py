@@ -68,6 +68,11 @@ PASSTHROUGH_REQUESTS = Counter(
     "Chat completions forwarded to the upstream unchanged, by upstream status",
     ["status"],
 )
+TOOL_APPROVALS = Counter(
+    "maruntime_tool_approvals_total",
+    "Calls to tools that require approval: requested, approved, declined",
+    ["tool", "answer"],
+)
 ACTIVE_RUNS = Gauge("maruntime_active_runs", "Runs executing in this process")
 QUEUE_DEPTH = Gauge("maruntime_queued_runs", "Runs waiting for a worker (last poll)")
 

@@ -29,7 +29,7 @@ from agents.tools.base import ToolContext, ToolOutcome, WorkerRuntime
 from agents.tools.executor import execute_tool, is_pure
 from maruntime.asyncdb import run_sync
 from maruntime.errors import DomainError
-from maruntime.observability import bind_log_context, reset_log_context
+from maruntime.observability import TOOL_APPROVALS, bind_log_context, reset_log_context
 from maruntime.tracing import tracer
 
 Event = SessionEvent.Type
@@ -298,6 +298,7 @@ async def _request_approval(
             finish_outcome=Session.State.WAITING_FOR_APPROVAL,
         ),
     )
+    TOOL_APPROVALS.labels(spec.name, "requested").inc()
     return Session.State.WAITING_FOR_APPROVAL
 
 

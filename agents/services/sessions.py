@@ -27,6 +27,7 @@ from agents.services.runs import close_run_as_cancelled, lock_owned_run, queue_r
 from catalog.models import AgentTemplateVersion, PipelineVersion
 from catalog.policies import ToolPolicy, ToolScope
 from catalog.selectors import active_tool_versions
+from maruntime.observability import TOOL_APPROVALS
 
 
 def _locked_session(session_id: uuid.UUID | str, owner: str) -> Session:
@@ -222,6 +223,8 @@ def session_approve(
     session.save(update_fields=["context", "state", "updated_at"])
     run = queue_run(session, message="")
     payload = {"call_id": pending["call_id"], "tool": pending["tool"], **pending["approval"]}
+    answer = "approved" if approved else "declined"
+    transaction.on_commit(lambda: TOOL_APPROVALS.labels(pending["tool"], answer).inc())
     append_events(
         session,
         run,

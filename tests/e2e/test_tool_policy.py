@@ -81,6 +81,11 @@ def test_a_call_that_needs_approval_waits_for_it_and_then_runs(server, fake_llm)
     assert _planned(session_id) == 1
     approval = Session.objects.get(pk=session_id).events.get(type="approval").payload
     assert approval["approved"] is True and approval["reason"] == "go ahead"
+    metrics = httpx.get(f"{server}/metrics").text
+    for answer in ("requested", "approved"):
+        assert (
+            f'maruntime_tool_approvals_total{{answer="{answer}",tool="generate_plan"}}' in metrics
+        )
 
 
 def test_a_declined_call_never_runs_and_the_model_reads_why(server, fake_llm):
