@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class MaruntimeConfig(AppConfig):
-    """Process-wide wiring that belongs to no app: tracing."""
+    """Process-wide wiring that belongs to no app: tracing, and on the gateway surface the
+    request cycle without Django's sync per-request receivers."""
 
     name = "maruntime"
     verbose_name = "maruntime"
@@ -10,6 +11,9 @@ class MaruntimeConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from maruntime.asyncdb import detach_request_connection_handling
         from maruntime.tracing import configure_tracing
 
         configure_tracing(surface=settings.MARUNTIME_SURFACE)
+        if settings.MARUNTIME_SURFACE == "gateway":
+            detach_request_connection_handling()

@@ -3,16 +3,61 @@
 ``run_sync`` uses a thread pool (not Django's single thread-sensitive thread), so the
 gateway's requests and the pool's runs reach the database in parallel; every function
 passed here must be thread-safe, which plain ORM code is (one connection per thread).
+
+These threads live as long as the process and keep their connections, so each call first
+drops the thread's connection if a query on it failed or it is older than ``CONN_MAX_AGE``
+(Django does this only around a request, in the request's own thread): after a database
+restart or failover, the call that meets the dead connection fails and the next one
+reconnects. No health-check query is spent on calls whose connection is fine.
 """
 
+import functools
+import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
+from django.db import close_old_connections, connections
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def run_sync(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    return sync_to_async(function, thread_sensitive=False)
+def run_sync(
+    function: Callable[P, R], *, executor: ThreadPoolExecutor | None = None
+) -> Callable[P, Awaitable[R]]:
+    """``function`` as a coroutine run in a worker thread (``executor``: a pool of the
+    caller's instead of asgiref's shared one)."""
+
+    @functools.wraps(function)
+    def with_usable_connection(*args: P.args, **kwargs: P.kwargs) -> R:
+        _recycle_connections()
+        return function(*args, **kwargs)
+
+    return sync_to_async(with_usable_connection, thread_sensitive=False, executor=executor)
+
+
+def _recycle_connections() -> None:
+    """This thread's connections that failed or outlived ``CONN_MAX_AGE``, closed (the next
+    query opens a new one)."""
+    for wrapper in connections.all(initialized_only=True):
+        obsolete = wrapper.close_at is not None and time.monotonic() >= wrapper.close_at
+        if wrapper.connection is not None and (wrapper.errors_occurred or obsolete):
+            wrapper.close_if_unusable_or_obsolete()
+
+
+def detach_request_connection_handling() -> None:
+    """For a process whose views are all async and reach the database only through
+    ``run_sync`` (the gateway surface): Django's per-request receivers (reset queries,
+    close old connections, close caches) are sync, so under ASGI each request would start a
+    thread just to run them, on connections that thread never has. ``run_sync`` keeps the
+    connections healthy instead."""
+    from django.core import signals
+    from django.core.cache import close_caches
+    from django.db import reset_queries
+
+    signals.request_started.disconnect(reset_queries)
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_caches)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import close_old_connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -75,9 +74,6 @@ class InstanceSlots:
         )
         if not failed:
             self._idle.setdefault(template_version_id, []).append(instance_id)
-        # This thread's connection is reused by later runs: recycle it when it is too old
-        # or broken, as Django does at the end of a request.
-        close_old_connections()
 
     def heartbeat(self) -> None:
         AgentInstance.objects.filter(worker=self.worker).exclude(

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from agents import services
@@ -54,9 +53,7 @@ class Pool:
         self._upkeep_thread = ThreadPoolExecutor(1, thread_name_prefix="pool-upkeep")
 
     async def _upkeep_call(self, function: Callable[..., Any], **kwargs: Any) -> Any:
-        return await sync_to_async(function, thread_sensitive=False, executor=self._upkeep_thread)(
-            **kwargs
-        )
+        return await run_sync(function, executor=self._upkeep_thread)(**kwargs)
 
     def wake(self) -> None:
         self._wakeup.set()
