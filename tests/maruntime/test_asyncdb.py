@@ -24,7 +24,8 @@ def _backend_pid() -> int:
 
 def _terminate(pid: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        # Waits (up to 5 s) until the backend is gone, so the next query surely meets it dead.
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
 
 
 async def test_a_thread_reconnects_after_its_connection_was_killed():
