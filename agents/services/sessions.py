@@ -331,20 +331,19 @@ def chat_turn(
             )
         return Turn(session, run, model, after, policy.stream_format, resumed=True)
     resolved = model_resolve(model)
-    plan: list[int] = []
     if resolved.pipeline_version is not None:
-        plan = [
-            template_version_for_step(template=step["template"], version=step["version"]).pk
+        steps = [
+            template_version_for_step(template=step["template"], version=step["version"])
             for step in resolved.pipeline_version.steps
         ]
-        first = AgentTemplateVersion.objects.get(pk=plan[0])
+        plan = [version.pk for version in steps]
     else:
         assert resolved.template_version is not None
-        first = resolved.template_version
+        steps, plan = [resolved.template_version], []
+    first = steps[0]
     resolve_upstream(LLMPolicy.model_validate(first.llm_policy))
-    if tool_scope is not None and not tool_scope.unrestricted:
-        plan_versions = list(AgentTemplateVersion.objects.filter(pk__in=plan))
-        _check_tool_scope(tool_scope, plan_versions or [first])
+    if tool_scope is not None:
+        _check_tool_scope(tool_scope, steps)
     session, run = session_start(
         template_version=first,
         task=task,

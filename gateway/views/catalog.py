@@ -7,10 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
+from catalog.exceptions import CatalogNotFound
 from catalog.models import AgentTemplateVersion, PipelineVersion
 from catalog.selectors import active_pipeline_versions, active_template_versions, model_resolve
 from gateway.auth import model_allowed, require_model
-from gateway.passthrough import is_passthrough, upstream_models
+from gateway.passthrough import upstream_models
 from gateway.views.base import api_view, json_response
 from maruntime.asyncdb import run_sync
 
@@ -69,8 +70,10 @@ async def models_list(request: HttpRequest) -> HttpResponseBase:
 @api_view("GET")
 async def model_detail(request: HttpRequest, model: str) -> HttpResponseBase:
     require_model(request, model)
-    if await is_passthrough(model):
+    try:
+        return json_response(await run_sync(_model)(model))
+    except CatalogNotFound:
         for listed in await upstream_models():
             if listed["id"] == model:
                 return json_response(listed)
-    return json_response(await run_sync(_model)(model))
+        raise
