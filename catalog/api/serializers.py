@@ -42,6 +42,18 @@ class _EntrySerializer(serializers.ModelSerializer[Any]):
         return value
 
 
+# Templates and pipelines: a name and a description besides their versions.
+DESCRIBED_ENTRY_FIELDS = (
+    "name",
+    "description",
+    "active_version",
+    "version_count",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
 class ProvenanceInputMixin(serializers.Serializer):
     source_repo = serializers.CharField(max_length=500, required=False, allow_blank=True)
     source_branch = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -189,15 +201,7 @@ class TemplateSerializer(_EntrySerializer):
 
     class Meta:
         model = AgentTemplate
-        fields = (
-            "name",
-            "description",
-            "active_version",
-            "version_count",
-            "created_at",
-            "updated_at",
-            "version",
-        )
+        fields = DESCRIBED_ENTRY_FIELDS
         read_only_fields = ("created_at", "updated_at")
 
 
@@ -236,13 +240,5 @@ class PipelineSerializer(_EntrySerializer):
 
     class Meta:
         model = Pipeline
-        fields = (
-            "name",
-            "description",
-            "active_version",
-            "version_count",
-            "created_at",
-            "updated_at",
-            "version",
-        )
+        fields = DESCRIBED_ENTRY_FIELDS
         read_only_fields = ("created_at", "updated_at")
