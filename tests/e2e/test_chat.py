@@ -147,6 +147,18 @@ def test_unknown_model_is_404(server):
         ),
         (b'{"messages": [{"role": "user", "content": "x"}]}', 400, "model"),
         (b"[1, 2]", 400, None),
+        (
+            b'{"model": "sgr_agent", "approve": "yes", '
+            b'"messages": [{"role": "user", "content": "x"}]}',
+            400,
+            "approve",
+        ),
+        (
+            b'{"model": "sgr_agent", "approve": true, '
+            b'"messages": [{"role": "user", "content": "x"}]}',
+            400,
+            "approve",
+        ),
     ],
 )
 def test_malformed_bodies_get_openai_errors_and_write_nothing(server, body, status, param):
