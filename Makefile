@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint bench migrate seed serve-gateway serve-admin pool
+.PHONY: run test test-browser browser-deps lint bench migrate seed serve-gateway serve-admin pool
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,21 @@ seed: migrate
 run: seed
 	$(PY) manage.py serve --port $(PORT)
 
+# Browser tests (tests/browser, marked `browser`) run in `make test-browser` instead.
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not browser"
+
+# Debian's Chromium for the browser tests; Playwright (requirements.txt) brings its own
+# driver, so `playwright install` (a download of other browser builds) is never run.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser-deps:
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update -o DPkg::Lock::Timeout=600 && \
+		$(SUDO) apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 chromium; }
+
+# Headless Chromium against real servers; screenshots are kept under test-artifacts/.
+test-browser: $(VENV)/.installed browser-deps
+	$(PY) -m pytest -m browser tests/browser
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
