@@ -139,7 +139,7 @@ _VERSIONING: dict[type[models.Model], tuple[type[models.Model], str, str]] = {
 }
 
 
-def _entry_of(version: V) -> Entry:
+def _entry_of(version: ToolVersion | AgentTemplateVersion | PipelineVersion) -> Entry:
     entry: Entry
     if isinstance(version, ToolVersion):
         entry = version.tool
@@ -159,15 +159,29 @@ def _lock_and_versions(entry: Entry) -> models.QuerySet[Any]:
 
 
 def _store_version(
-    entry: Entry, content: dict[str, Any], *, extra: Mapping[str, Any], activate: bool
+    entry: Entry,
+    content: dict[str, Any],
+    *,
+    extra: Mapping[str, Any],
+    activate: bool,
+    seeded: bool = False,
 ) -> tuple[Any, bool]:
     """The entry's version with exactly this content: the existing one, or a new one
-    numbered after the last. Activated when asked. Holds the entry's row lock."""
+    numbered after the last. Activated when asked — for a seed's version only where
+    ``seed_may_activate`` allows. Holds the entry's row lock."""
     version_model, link, kind = _VERSIONING[type(entry)]
     digest = content_hash(content)
     versions = _lock_and_versions(entry)
+    if seeded:
+        activate = activate and seed_may_activate(versions, source=extra["source_repo"])
     version: Any = versions.filter(content_hash=digest).first()
     created = version is None
+    if seeded and version is not None and not version.source_repo:
+        # The same content, stored before seeds recorded their source (or curated by
+        # hand to the letter): the seed claims it, so it can replace it later.
+        versions.filter(pk=version.pk).update(**extra)
+        for name, value in extra.items():
+            setattr(version, name, value)
     if version is None:
         latest = versions.aggregate(models.Max("version"))["version__max"]
         version = version_model._default_manager.create(
@@ -181,6 +195,28 @@ def _store_version(
     if activate and not version.is_active:
         version_activate(version=version)
     return version, created
+
+
+def seed_may_activate(versions: models.QuerySet[Any], *, source: str) -> bool:
+    """Whether a seed from ``source`` may activate its version of an entry with these
+    versions: when the entry is new, or when its active version came from the same source.
+    A version an admin activated (another source's, or one made by hand) and an entry an
+    admin left with no active version stay as they are."""
+    if not versions.exists():
+        return True
+    active = versions.filter(is_active=True).first()
+    return active is not None and active.source_repo == source
+
+
+def active_version_note(version: ToolVersion | AgentTemplateVersion | PipelineVersion) -> str:
+    """Which version of this version's entry is active and where it came from, for a seed's
+    report."""
+    entry = _entry_of(version)
+    version_model, link, _ = _VERSIONING[type(entry)]
+    active: Any = version_model._default_manager.filter(**{link: entry}, is_active=True).first()
+    if active is None:
+        return "no version is active"
+    return f"v{active.version} ({active.source_repo or 'made by hand'}) stays active"
 
 
 @transaction.atomic
@@ -250,9 +286,12 @@ def tool_version_create(
     limits: dict[str, Any] | None = None,
     provenance: Mapping[str, str] | None = None,
     activate: bool = True,
+    seeded: bool = False,
 ) -> tuple[ToolVersion, bool]:
     """Return ``(version, created)``; unchanged content returns the existing version.
-    Holds a row lock on the tool while numbering and activating."""
+    ``seeded``: the version comes from a seed named by ``provenance['source_repo']``, which
+    activates it only as ``seed_may_activate`` allows. Holds a row lock on the tool while
+    numbering and activating."""
     binding = binding or {}
     validate_input_schema(input_schema)
     validate_binding(binding_kind, binding)
@@ -279,6 +318,7 @@ def tool_version_create(
         content,
         extra={k: (provenance or {}).get(k, "") for k in PROVENANCE_FIELDS},
         activate=activate,
+        seeded=seeded,
     )
 
 
@@ -315,9 +355,11 @@ def template_version_create(
     tags: list[str] | None = None,
     provenance: Mapping[str, str] | None = None,
     activate: bool = True,
+    seeded: bool = False,
 ) -> tuple[AgentTemplateVersion, bool]:
     """Return ``(version, created)``; policies are validated and stored normalised, so
-    equal content always hashes equal. Holds a row lock on the template."""
+    equal content always hashes equal. ``seeded`` as for ``tool_version_create``. Holds a
+    row lock on the template."""
     if flavour not in AgentTemplateVersion.Flavour.values:
         raise InvalidCatalogEntry(f"unknown flavour {flavour!r}", param="flavour")
     if not system_prompt.strip():
@@ -341,6 +383,7 @@ def template_version_create(
         content,
         extra={k: (provenance or {}).get(k, "") for k in PROVENANCE_FIELDS},
         activate=activate,
+        seeded=seeded,
     )
 
 
@@ -421,18 +464,30 @@ def catalog_entry_delete(*, entry: Tool | AgentTemplate | Pipeline) -> None:
 
 # --- the built-in catalog ------------------------------------------------------------------
 
+# The provenance of every built-in version: seeds replace only what their own source wrote.
+BUILTIN_PROVENANCE = {"source_repo": "maruntime", "source_path": "catalog/builtin.py"}
+
 
 @dataclass
 class SeedSummary:
     created: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     not_offered: dict[str, str] = field(default_factory=dict)
+    # Built-in versions left inactive because an admin chose another: label -> what stays.
+    kept_inactive: dict[str, str] = field(default_factory=dict)
+
+    def record(self, version: ToolVersion | AgentTemplateVersion, *, created: bool) -> None:
+        (self.created if created else self.unchanged).append(str(version))
+        if not version.is_active:
+            self.kept_inactive[str(version)] = active_version_note(version)
 
 
 @transaction.atomic
 def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
     """Write the built-in tools and templates (idempotent). Without a search API key the
-    search tools are stored unbound, with the reason, and so never offered."""
+    search tools are stored unbound, with the reason, and so never offered. A built-in
+    version is activated only where the entry is new or its active version is a built-in
+    one: a version an admin activated stays active (``seed_may_activate``)."""
     from catalog.builtin import BUILTIN_TEMPLATES, BUILTIN_TOOLS, ROUTER_TEMPLATE, agent_tool
 
     summary = SeedSummary()
@@ -458,8 +513,10 @@ def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
             risk_level=ToolVersion.Risk.MEDIUM
             if spec.get("needs_search_api")
             else ToolVersion.Risk.LOW,
+            provenance=BUILTIN_PROVENANCE,
+            seeded=True,
         )
-        (summary.created if created else summary.unchanged).append(str(version))
+        summary.record(version, created=created)
         if reason:
             summary.not_offered[spec["name"]] = reason
     for spec in BUILTIN_TEMPLATES:
@@ -472,8 +529,10 @@ def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
             input_schema=spec["input_schema"],
             binding_kind=ToolVersion.BindingKind.AGENT,
             binding=spec["binding"],
+            provenance=BUILTIN_PROVENANCE,
+            seeded=True,
         )
-        (summary.created if created else summary.unchanged).append(str(version))
+        summary.record(version, created=created)
     _seed_template(ROUTER_TEMPLATE, summary)
     return summary
 
@@ -481,5 +540,7 @@ def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
 def _seed_template(spec: dict[str, Any], summary: SeedSummary) -> None:
     template = template_upsert(name=spec["name"], description=spec["description"])
     fields = {k: v for k, v in spec.items() if k not in ("name", "description")}
-    version, created = template_version_create(template=template, **fields)
-    (summary.created if created else summary.unchanged).append(str(version))
+    version, created = template_version_create(
+        template=template, provenance=BUILTIN_PROVENANCE, seeded=True, **fields
+    )
+    summary.record(version, created=created)

@@ -12,6 +12,9 @@ class Counts:
     new_version: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     unbound: list[str] = field(default_factory=list)
+    # Versions left inactive because another source's version of the name is active:
+    # label -> which version stays active.
+    kept_inactive: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:

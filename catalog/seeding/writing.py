@@ -4,7 +4,7 @@ services make unchanged content a no-op."""
 from __future__ import annotations
 
 from catalog import services
-from catalog.models import AgentTemplate, Tool, ToolVersion
+from catalog.models import AgentTemplate, AgentTemplateVersion, Tool, ToolVersion
 from catalog.seeding.planning import BranchPlan
 from catalog.seeding.summary import BranchSummary, Counts
 from catalog.seeding.tool_plans import ToolPlan
@@ -25,8 +25,10 @@ def write_branch(plan: BranchPlan, *, activate: bool) -> BranchSummary:
             unbound_reason=tool_plan.unbound_reason,
             provenance=tool_plan.provenance,
             activate=activate,
+            seeded=True,
         )
-        _count(summary.tools, str(version), created=created, had_versions=had_versions)
+        _count(summary.tools, version, created=created, had_versions=had_versions)
+        _note_kept(summary.tools, version, activate=activate)
         if tool_plan.binding_kind == ToolVersion.BindingKind.UNBOUND:
             summary.tools.unbound.append(tool_plan.name)
     for template_plan in plan.templates:
@@ -40,9 +42,11 @@ def write_branch(plan: BranchPlan, *, activate: bool) -> BranchSummary:
             template=template,
             provenance=template_plan.provenance,
             activate=activate,
+            seeded=True,
             **template_plan.content,
         )
-        _count(summary.templates, str(template_version), created=created, had_versions=had_versions)
+        _count(summary.templates, template_version, created=created, had_versions=had_versions)
+        _note_kept(summary.templates, template_version, activate=activate)
     return summary
 
 
@@ -63,10 +67,26 @@ def _upsert_tool(plan: ToolPlan) -> Tool:
     )
 
 
-def _count(counts: Counts, label: str, *, created: bool, had_versions: bool) -> None:
+def _count(
+    counts: Counts,
+    version: ToolVersion | AgentTemplateVersion,
+    *,
+    created: bool,
+    had_versions: bool,
+) -> None:
+    label = str(version)
     if not created:
         counts.unchanged.append(label)
     elif had_versions:
         counts.new_version.append(label)
     else:
         counts.created.append(label)
+
+
+def _note_kept(
+    counts: Counts, version: ToolVersion | AgentTemplateVersion, *, activate: bool
+) -> None:
+    """A version the seed would have activated but left inactive: another source's (the
+    built-in catalog's, or an admin's) version of that name is active."""
+    if activate and not version.is_active:
+        counts.kept_inactive[str(version)] = services.active_version_note(version)

@@ -16,3 +16,5 @@ class Command(BaseCommand):
         )
         for name, reason in summary.not_offered.items():
             self.stdout.write(f"  {name}: not offered ({reason})")
+        for label, note in summary.kept_inactive.items():
+            self.stdout.write(f"  {label}: stored inactive, {note} (activate it to use it)")

@@ -71,6 +71,9 @@ class Command(BaseCommand):
                 write(f"    + tool {name}")
             for name in branch.templates.created + branch.templates.new_version:
                 write(f"    + template {name}")
+            kept = {**branch.tools.kept_inactive, **branch.templates.kept_inactive}
+            for label, note in kept.items():
+                write(f"    = {label} stored inactive: {note}")
             for note in branch.mcp:
                 write(f"  mcp: {note}")
             for warning in branch.warnings:
