@@ -1,5 +1,7 @@
 import asyncio
 import os
+import shlex
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -73,8 +75,11 @@ class Command(BaseCommand):
                 '    -d \'{"model": "sgr_agent", "stream": true, "messages": '
                 '[{"role": "user", "content": "What is Schema-Guided Reasoning?"}]}\'',
                 "",
-                "  python -c \"import openai; c = openai.OpenAI(base_url='" + base + "/v1', "
-                "api_key='none'); print(c.chat.completions.create(model='sgr_agent', "
+                # This interpreter has the openai package; a bare `python` may not (outside
+                # the venv), so the example names it.
+                f"  {shlex.quote(sys.executable)} -c \"import openai; "
+                f"c = openai.OpenAI(base_url='{base}/v1', api_key='none'); "
+                "print(c.chat.completions.create(model='sgr_agent', "
                 "messages=[{'role': 'user', 'content': 'Hello'}]).choices[0].message.content)\"",
             ]
             if not settings.OPENAI_BASE_URL:
