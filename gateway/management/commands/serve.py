@@ -77,7 +77,7 @@ class Command(BaseCommand):
                 "",
                 # This interpreter has the openai package; a bare `python` may not (outside
                 # the venv), so the example names it.
-                f"  {shlex.quote(sys.executable)} -c \"import openai; "
+                f'  {shlex.quote(sys.executable)} -c "import openai; '
                 f"c = openai.OpenAI(base_url='{base}/v1', api_key='none'); "
                 "print(c.chat.completions.create(model='sgr_agent', "
                 "messages=[{'role': 'user', 'content': 'Hello'}]).choices[0].message.content)\"",
