@@ -7,6 +7,8 @@ configured every key is refused: the API is never open.
 Status codes: missing credentials, a wrong key or a key while none is configured -> 401
 (``WWW-Authenticate: X-API-Key``); a signed-in user who is not staff -> 403.
 
+Input: bodies and pages are read by ``maruntime.admin_api_input`` (DRF settings).
+
 Errors: domain errors from services render in DRF's format,
 ``{"<param or non_field_errors>": ["message"]}``, with the status the error carries
 (400/404/409). A protected row that cannot be deleted answers 409, never 500.

@@ -63,6 +63,7 @@ if MARUNTIME_SURFACE not in ("all", "gateway", "admin"):
 MIDDLEWARE = [
     "maruntime.probes.ProbeMiddleware",
     "maruntime.observability.RequestContextMiddleware",
+    "maruntime.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
@@ -72,7 +73,7 @@ if MARUNTIME_SURFACE == "gateway":
 else:
     # Browser sessions for the admin site and the admin API. Each is sync-only middleware
     # that costs the async gateway a thread hop per request, so the gateway runs without.
-    MIDDLEWARE[3:3] = ["django.contrib.sessions.middleware.SessionMiddleware"]
+    MIDDLEWARE[4:4] = ["django.contrib.sessions.middleware.SessionMiddleware"]
     MIDDLEWARE += [
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -192,7 +193,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": ["maruntime.admin_api_input.StrictJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "maruntime.admin_api_input.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {

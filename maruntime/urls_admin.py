@@ -52,3 +52,8 @@ urlpatterns = [
     path("api/admin/", include("agents.api.urls")),
     path("api/admin/", include("retrieval.api.urls")),
 ]
+
+# Errors no view rendered: JSON in each API's format (maruntime.error_pages).
+handler400 = "maruntime.error_pages.bad_request"
+handler404 = "maruntime.error_pages.page_not_found"
+handler500 = "maruntime.error_pages.server_error"

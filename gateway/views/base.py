@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -15,12 +16,15 @@ from gateway.auth import authorize
 from gateway.errors import domain_error_response, error_response
 from maruntime.errors import DomainError
 
+logger = logging.getLogger(__name__)
+
 View = Callable[..., Awaitable[HttpResponseBase]]
 
 
 def api_view(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]:
     """Allow only ``methods``; authenticate the caller's API key and apply its limits
-    (``gateway.auth``); turn domain errors into OpenAI error envelopes."""
+    (``gateway.auth``); turn domain errors, and any other exception, into OpenAI error
+    envelopes."""
 
     def decorate(view: View) -> Callable[..., HttpResponseBase]:
         @csrf_exempt
@@ -37,6 +41,16 @@ def api_view(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]
                 return await view(request, *args, **kwargs)
             except DomainError as error:
                 return domain_error_response(error)
+            except Exception:
+                # A bug, not the client's fault: logged with its traceback, answered in
+                # the envelope (never Django's HTML page), with nothing internal in it.
+                logger.exception("unhandled error in %s %s", request.method, request.path)
+                return error_response(
+                    500,
+                    "The server had an error while processing your request",
+                    code="internal_error",
+                    error_type="server_error",
+                )
 
         # Django runs coroutine views natively; its type stubs only describe sync ones.
         return cast(Callable[..., HttpResponseBase], wrapper)

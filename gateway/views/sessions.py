@@ -24,6 +24,8 @@ from maruntime.asyncdb import run_sync
 from maruntime.errors import InvalidInput
 
 PAGE_LIMIT = 100
+# Event seqs are PostgreSQL bigints: a larger ``after`` could not even be compared.
+MAX_SEQ = 2**63 - 1
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -35,13 +37,15 @@ def _list(owner: str, state: str, template: str, limit: int, after: str) -> list
     return [session_summary(s) for s in sessions.prefetch_related("artifacts")[:limit]]
 
 
-def _int_param(request: HttpRequest, name: str, default: int) -> int:
-    raw = request.GET.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        raise InvalidInput(f"{name} must be a non-negative integer", param=name)
+def _non_negative_int(raw: str, name: str, maximum: int) -> int:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
+        raise InvalidInput(f"{name} must be an integer from 0 to {maximum}", param=name)
     return int(raw)
+
+
+def _int_param(request: HttpRequest, name: str, default: int, maximum: int = MAX_SEQ) -> int:
+    raw = request.GET.get(name)
+    return default if raw is None else _non_negative_int(raw, name, maximum)
 
 
 @api_view("GET")
@@ -109,9 +113,11 @@ async def session_events(request: HttpRequest, session_id: str) -> HttpResponseB
     ``?after=``; ends once the session has no active run (or follows with ``?follow=1``)."""
     session = await run_sync(session_get)(session_id=session_id, owner=caller_owner(request))
     header = request.headers.get("Last-Event-ID", "")
-    if header and not header.isdigit():
-        raise InvalidInput("Last-Event-ID must be an event seq", param="Last-Event-ID")
-    after = int(header) if header else _int_param(request, "after", 0)
+    after = (
+        _non_negative_int(header, "Last-Event-ID", MAX_SEQ)
+        if header
+        else _int_param(request, "after", 0)
+    )
     keep_following = request.GET.get("follow") in ("1", "true")
     response = StreamingHttpResponse(
         _event_stream(session, after, keep_following), content_type="text/event-stream"

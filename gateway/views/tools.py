@@ -46,7 +46,7 @@ def _search_params(request: HttpRequest) -> tuple[str, int]:
     if not query:
         raise InvalidInput("q must be a non-empty search text", param="q")
     raw_k = request.GET.get("k", "5")
-    if not raw_k.isdigit() or not 1 <= int(raw_k) <= MAX_K:
+    if not (raw_k.isascii() and raw_k.isdigit()) or not 1 <= int(raw_k) <= MAX_K:
         raise InvalidInput(f"k must be an integer from 1 to {MAX_K}", param="k")
     return query, int(raw_k)
 
