@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Builds and downloads that CI on a fresh clone of this machine reuses.
+MARUNTIME_CACHE ?= $(HOME)/.cache/maruntime
+ANCHORS := $(MARUNTIME_CACHE)/anchors
 
-.PHONY: run test test-browser browser-deps lint bench migrate seed serve-gateway serve-admin pool
+.PHONY: run test test-browser browser-deps lint bench bench-anchors migrate seed serve-gateway serve-admin pool
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +44,22 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-bench: migrate
-	$(PY) -m bench
+# The anchors bench/head_to_head.py runs beside maruntime, each in its own venv (pinned in
+# bench/anchors.txt), installed once into the cache.
+bench-anchors: $(ANCHORS)/litellm/.installed $(ANCHORS)/sgr/.installed
+
+$(ANCHORS)/litellm/.installed: bench/anchors.txt
+	$(PYTHON) -m venv $(@D)
+	$(@D)/bin/pip install --quiet --disable-pip-version-check "$$(grep '^litellm' $<)"
+	touch $@
+
+$(ANCHORS)/sgr/.installed: bench/anchors.txt
+	$(PYTHON) -m venv $(@D)
+	$(@D)/bin/pip install --quiet --disable-pip-version-check "$$(grep '^sgr-agent-core' $<)"
+	touch $@
+
+bench: migrate bench-anchors
+	MARUNTIME_CACHE=$(MARUNTIME_CACHE) $(PY) -m bench
 
 serve-gateway: migrate
 	MARUNTIME_SURFACE=gateway $(PY) manage.py serve --port $(PORT) --no-pool

@@ -5,7 +5,7 @@ Each session is one streamed ``/v1/chat/completions`` whose agent answers in one
 (one LLM call, the ``final_answer`` tool). Rounds of 100 and 1,000 concurrent sessions
 report throughput, time to first chunk and to completion, the runtime's overhead per step
 (completion time minus the upstream's latency, client side; and between the run's first
-and last event minus the latency, server side) and the peak RSS of every process.
+and last event minus the latency, server side) and the peak PSS of every process.
 
 Everything runs in a throwaway database on the configured server (created, migrated,
 seeded, dropped at the end) and under a Redis channel-layer prefix of its own.
@@ -65,8 +65,12 @@ class Bench:
         self.env = env
         self.logs = logs
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.peak_rss: dict[str, int] = {}
+        # Peak proportional set size (PSS) per process: shared pages are split among the
+        # processes that map them, so the figures add up (RSS would count PostgreSQL's
+        # shared buffers once per backend). "postgres" sums every PostgreSQL process.
+        self.peak_pss: dict[str, int] = {}
         self._sampling = threading.Event()
+        self.postmaster: Any = None  # see watch_postgres
 
     def manage(self, *args: str) -> None:
         subprocess.run(
@@ -78,16 +82,30 @@ class Bench:
         )
 
     def start(self, name: str, *args: str, surface: str = "all") -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
+        """``manage.py <args>`` serving ``surface``, logged to ``<logs>/<name>.log``."""
+        return self.spawn(
+            name,
             [sys.executable, "manage.py", *args],
-            cwd=ROOT,
             env={**self.env, "MARUNTIME_SURFACE": surface},
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            cwd=ROOT,
         )
+
+    def spawn(
+        self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path
+    ) -> subprocess.Popen[bytes]:
+        """Any command, logged to ``<logs>/<name>.log``; stopped by ``stop``."""
+        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.processes[name] = process
         return process
+
+    def watch_postgres(self, connection: Any) -> None:
+        """Count only the PostgreSQL server behind ``connection`` (its postmaster and every
+        backend), not other servers on the machine."""
+        import psutil
+
+        backend = connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+        self.postmaster = psutil.Process(backend).parent()
 
     def wait_for_log(self, name: str, text: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -98,32 +116,57 @@ class Bench:
             time.sleep(0.1)
 
     def sample_memory(self) -> None:
+        """Until ``stop``: every 0.2 s, record each process's PSS if it is a new peak."""
+        while not self._sampling.wait(0.2):
+            for name, pss in self.pss().items():
+                self.peak_pss[name] = max(self.peak_pss.get(name, 0), pss)
+
+    def pss(self) -> dict[str, int]:
+        """Current PSS in bytes of our processes, this client, and PostgreSQL."""
         import psutil
 
-        watched = {name: psutil.Process(p.pid) for name, p in self.processes.items()}
-        watched["client"] = psutil.Process()
-        while not self._sampling.wait(0.2):
-            for name, process in watched.items():
-                try:
-                    rss = process.memory_info().rss
-                except psutil.Error:
-                    continue
-                self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss)
+        watched = {name: p.pid for name, p in self.processes.items()} | {"client": os.getpid()}
+        sizes: dict[str, int] = {}
+        for name, pid in watched.items():
+            with contextlib.suppress(psutil.Error):
+                sizes[name] = psutil.Process(pid).memory_full_info().pss
+        postgres = 0
+        for process in self._postgres_processes():
+            with contextlib.suppress(psutil.Error):
+                postgres += process.memory_full_info().pss
+        sizes["postgres"] = postgres
+        return sizes
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU time used so far by our processes, and by every PostgreSQL process."""
+        """CPU time used so far by our processes (with their children), and by PostgreSQL."""
         import psutil
 
-        used = {
-            name: sum(psutil.Process(p.pid).cpu_times()[:2]) for name, p in self.processes.items()
-        }
-        postgres = 0.0
-        for process in psutil.process_iter(["name"]):
-            if process.info["name"] == "postgres":
+        used = {}
+        for name, popen in self.processes.items():
+            process = psutil.Process(popen.pid)
+            used[name] = 0.0
+            for member in [process, *process.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
-                    postgres += sum(process.cpu_times()[:2])
+                    used[name] += sum(member.cpu_times()[:2])
+        postgres = 0.0
+        for process in self._postgres_processes():
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                postgres += times.user + times.system
+                if process == self.postmaster:
+                    # Backends that have exited: the postmaster reaped them, so their CPU
+                    # is its children's time (a sum over live backends alone would shrink).
+                    postgres += times.children_user + times.children_system
         used["postgres"] = postgres
         return used
+
+    def _postgres_processes(self) -> list[Any]:
+        import psutil
+
+        if self.postmaster is not None:
+            with contextlib.suppress(psutil.Error):
+                return [self.postmaster, *self.postmaster.children()]
+        return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
 
     def stop(self) -> None:
         self._sampling.set()
@@ -172,7 +215,7 @@ async def _one_session(client: Any, base_url: str, n: int) -> dict[str, Any]:
 
 
 async def _round(base_url: str, sessions: int) -> tuple[float, list[dict[str, Any]]]:
-    import httpx
+    import httpx2 as httpx
 
     limits = httpx.Limits(max_connections=sessions + 10, max_keepalive_connections=sessions + 10)
     timeout = httpx.Timeout(300, connect=60, pool=300)
@@ -286,8 +329,8 @@ def run() -> tuple[list[dict[str, Any]], str]:
                     / max(1, len(ok)),
                     "postgres_cpu_per_step_ms": cpu["postgres"] * 1000 / max(1, len(ok)),
                     **{
-                        f"peak_rss_{proc}_mb": round(rss / 2**20, 1)
-                        for proc, rss in sorted(bench.peak_rss.items())
+                        f"peak_pss_{proc}_mb": round(pss / 2**20, 1)
+                        for proc, pss in sorted(bench.peak_pss.items())
                     },
                 }
             )
@@ -306,7 +349,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
         "ms per LLM call; each session is one streamed chat completion answered in one step "
         "(one LLM call + the final_answer tool, every event persisted). Overhead per step = "
         "completion time (client) or first-to-last event span (server) minus the upstream "
-        "latency. Peak RSS sampled every 0.2 s. Process logs: " + str(logs)
+        "latency. Peak PSS (proportional set size) sampled every 0.2 s. Process logs: " + str(logs)
     )
     return rows, notes
 
