@@ -147,7 +147,7 @@ def _check_run_start(api_key: ApiKey, model: str) -> None:
     checked where the run is queued: ``caller_run_limit``)."""
     scoped = model
     if model and is_session_id(model):
-        scoped = services.session_model_name(session_id=model) or ""
+        scoped = services.session_model_name(session_id=model, owner=api_key.owner) or ""
     if scoped and not scope_allows(api_key, scoped):
         raise ModelNotAllowed(f"This API key may not use the model '{model}'", param="model")
     if api_key.tokens_per_day:

@@ -150,10 +150,13 @@ def owner_tokens_today(*, owner: str) -> int:
     return int(total or 0)
 
 
-def session_model_name(*, session_id: str) -> str | None:
-    """The model a session was started with (its pipeline's or template's name)."""
+def session_model_name(*, session_id: str, owner: str) -> str | None:
+    """The model a session of ``owner`` was started with (its pipeline's or template's
+    name); None when ``owner`` has no such session, so that another tenant's session looks
+    exactly like a missing one (the caller then answers 404, never a 403 that would tell
+    the id exists)."""
     row = (
-        Session.objects.filter(pk=session_id)
+        Session.objects.filter(pk=session_id, owner=owner)
         .values_list("pipeline_version__pipeline__name", "template_version__template__name")
         .first()
     )
