@@ -1,22 +1,20 @@
 """Runs one tool call, whatever its binding: a built-in python implementation, an HTTP
-endpoint or an MCP server's tool (never private or loopback addresses unless allow-listed;
-timeout and size cap), or another agent (agent-as-tool delegation)."""
+endpoint or an MCP server's tool (only globally routable addresses unless allow-listed:
+``agents.tools.egress``; a wall-clock deadline and a size cap), or another agent
+(agent-as-tool delegation)."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import time
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
-from django.conf import settings
 
 from agents.engine.definition import ToolSpec
 from agents.tools.base import ToolContext, ToolOutcome
 from agents.tools.builtin import BUILTIN_TOOLS, PURE_TOOLS
+from agents.tools.egress import EgressRefused, Target, checked_target, pinned_request
 from maruntime.observability import TOOL_LATENCY
 
 HTTP_TOOL_MAX_BYTES = 256_000
@@ -74,12 +72,32 @@ async def _dispatch(spec: ToolSpec, arguments: dict[str, Any], context: ToolCont
 
 
 async def _call_http(spec: ToolSpec, arguments: dict[str, Any]) -> ToolOutcome:
+    """One call, within a wall-clock deadline of the binding's ``timeout_seconds`` (default
+    30) from resolution to the last byte: a server that trickles its answer cannot hold the
+    call past it. Redirects are not followed."""
     url = str(spec.binding.get("url", ""))
-    await refuse_private(url)
     timeout = float(spec.binding.get("timeout_seconds", 30))
+    try:
+        async with asyncio.timeout(timeout):
+            return await _call_http_within_deadline(spec, url, arguments, deadline_seconds=timeout)
+    except TimeoutError as exc:
+        raise ToolCallError(f"tool {spec.name} did not answer within {timeout:g} s") from exc
+
+
+async def _call_http_within_deadline(
+    spec: ToolSpec, url: str, arguments: dict[str, Any], *, deadline_seconds: float
+) -> ToolOutcome:
+    target = await refuse_private(url)
+    pinned_url, headers, extensions = pinned_request(url, target)
     async with (
-        httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client,
-        client.stream(str(spec.binding.get("method", "POST")), url, json=arguments) as response,
+        httpx.AsyncClient(timeout=deadline_seconds, follow_redirects=False) as client,
+        client.stream(
+            str(spec.binding.get("method", "POST")),
+            pinned_url,
+            json=arguments,
+            headers=headers,
+            extensions=extensions,
+        ) as response,
     ):
         body = b""
         async for chunk in response.aiter_bytes():
@@ -93,26 +111,10 @@ async def _call_http(spec: ToolSpec, arguments: dict[str, Any]) -> ToolOutcome:
     return ToolOutcome(content=body.decode("utf-8", errors="replace"))
 
 
-async def refuse_private(url: str) -> None:
-    """``ToolCallError`` unless the URL's host is allow-listed or resolves only to public
-    addresses (HTTP and MCP tools)."""
-    parsed = urlparse(url)
-    host = parsed.hostname or ""
-    if host in settings.HTTP_TOOL_ALLOWED_HOSTS:
-        return
+async def refuse_private(url: str) -> Target:
+    """The approved target of an HTTP or MCP tool's URL (``agents.tools.egress``);
+    ``ToolCallError`` when its host may not be reached."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, parsed.port or 443)
-    except socket.gaierror as exc:
-        raise ToolCallError(f"cannot resolve {host}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-        ):
-            raise ToolCallError(
-                f"refusing to call {host}: it resolves to a private address ({address}); "
-                "allow it with HTTP_TOOL_ALLOWED_HOSTS"
-            )
+        return await checked_target(url)
+    except EgressRefused as exc:
+        raise ToolCallError(str(exc)) from exc
