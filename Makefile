@@ -43,6 +43,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 # The anchors bench/head_to_head.py runs beside maruntime, each in its own venv (pinned in
 # bench/anchors.txt), installed once into the cache.
