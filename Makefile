@@ -7,7 +7,14 @@ PORT ?= 8000
 MARUNTIME_CACHE ?= $(HOME)/.cache/maruntime
 ANCHORS := $(MARUNTIME_CACHE)/anchors
 
-.PHONY: run test test-browser browser-deps lint bench bench-anchors migrate seed serve-gateway serve-admin pool
+.PHONY: run test test-browser browser-deps lint bench bench-anchors migrate seed serve-gateway \
+	serve-admin pool llama-server llama-models test-real conformance
+
+LLAMA_REQUIREMENTS := tests/real_servers/requirements.txt
+LLAMA_CPP_VERSION := $(shell sed -n 's/^llama-cpp-python.*==//p' $(LLAMA_REQUIREMENTS))
+LLAMA_WHEELS := $(MARUNTIME_CACHE)/wheels
+# llama-cpp-python's OpenAI-compatible server lives in its own venv, never the project's.
+LLAMA_VENV := $(MARUNTIME_CACHE)/llama-cpp-python-$(LLAMA_CPP_VERSION)
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,3 +77,34 @@ serve-admin: migrate
 
 pool: migrate
 	$(PY) manage.py runpool
+
+# llama-cpp-python builds llama.cpp from source (~13 min on 2 cores the first time); the wheel is
+# kept in $(LLAMA_WHEELS), so a later venv, or CI on a fresh clone, installs it in seconds.
+$(LLAMA_VENV)/.installed:
+	mkdir -p $(LLAMA_WHEELS)
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
+		CMAKE_BUILD_PARALLEL_LEVEL=2 nice -n 10 $(PYTHON) -m pip wheel --quiet \
+		--disable-pip-version-check --no-deps -w $(LLAMA_WHEELS) \
+		llama-cpp-python==$(LLAMA_CPP_VERSION)
+	$(PYTHON) -m venv $(LLAMA_VENV)
+	$(LLAMA_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		--find-links $(LLAMA_WHEELS) -r $(LLAMA_REQUIREMENTS)
+	touch $@
+
+# The llama.cpp server and the GGUF models of the real-server tests and `make conformance`.
+llama-server: $(LLAMA_VENV)/.installed
+
+LLAMA_MODELS ?= smollm2 qwen2.5-coder gemma3
+llama-models:
+	$(PYTHON) -m tests.real_servers.models $(LLAMA_MODELS)
+
+# The real-server tests (tests/real_servers, marker `real_server`): every built-in model
+# against llama.cpp's server on SmolLM2-135M, in both chat handlers. They take minutes, so
+# `make test` skips them (saying why); this target builds what they need and runs them.
+test-real: $(VENV)/.installed llama-server
+	$(PYTHON) -m tests.real_servers.models smollm2
+	$(PY) -m pytest -m real_server tests/real_servers
+
+# The same tasks through every built-in model against every server runnable here.
+conformance: migrate llama-server llama-models
+	nice -n 10 $(PY) -m bench conformance

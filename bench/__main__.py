@@ -1,5 +1,6 @@
-"""``python -m bench`` (``make bench``): every benchmark module in this folder that exposes
-``main()``, one after another, each writing ``bench/results/<name>.json``."""
+"""``python -m bench [NAME...]`` (``make bench``): every benchmark module in this folder that
+exposes ``main()`` (or only those named), one after another, each writing
+``bench/results/<name>.json``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ SKIP = {"__init__", "__main__", "report"}
 
 def main() -> None:
     names = sorted(path.stem for path in HERE.glob("*.py") if path.stem not in SKIP)
+    unknown = sorted(set(sys.argv[1:]) - set(names))
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(names)}")
+    names = sys.argv[1:] or names
     failed = []
     for name in names:
         module = importlib.import_module(f"bench.{name}")

@@ -1,0 +1,283 @@
+"""Conformance: the same tasks through every built-in model against every upstream
+runnable here — the scripted fake (a model that always follows the protocol, the
+baseline) and llama-cpp-python's server on three small models, in both of llama.cpp's
+chat handlers. ``make conformance``.
+
+Tasks: a one-step question, a planned three-step task (plan, report, answer) and an
+ambiguous request that should be clarified first (the clarification is answered). Every
+run is judged by ``tests.real_servers.judge`` from the public API: completed (every step
+valid), failed (with an error a user can act on, or not), and any silent false success.
+Reported per upstream, chat handler and model: completion rate, steps and re-asks per
+task, seconds per step, silent false successes, unclear errors, invalid steps.
+
+``BENCH_CONFORMANCE`` picks the upstreams and, after a colon, their tasks
+(``fake,smollm2,qwen2.5-coder:question,gemma3:question``; default: all of them with every
+task). maruntime runs with zero configuration: nothing but ``OPENAI_BASE_URL``, on a
+throwaway database created, migrated, seeded and dropped here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.runtime import ROOT, Bench, _connect, _free_port, _server_settings
+from maruntime.database import database_url
+
+MODELS = ("sgr_agent", "sgr_tool_calling_agent", "tool_calling_agent", "router")
+CLARIFICATION_ANSWER = "I mean Tesla and BYD, by cars sold in 2024; answer directly."
+
+
+@dataclass(frozen=True)
+class Task:
+    """``plan``: the tools a model that follows the protocol calls, in order (the fake's
+    script; the router delegates first)."""
+
+    name: str
+    text: str
+    plan: tuple[str, ...]
+
+
+TASKS = {
+    task.name: task
+    for task in (
+        Task(
+            "question",
+            "What is the capital of France? Answer with the city's name.",
+            ("final_answer",),
+        ),
+        Task(
+            "planned",
+            "Research why the sky is blue and write a short report: first make a plan, then "
+            "write the report with create_report, then give the final answer.",
+            ("generate_plan", "create_report", "final_answer"),
+        ),
+        Task(
+            "clarification",
+            "Compare the two companies.",
+            ("clarification", "final_answer"),
+        ),
+    )
+}
+FAKE = "fake"
+LLAMA_MODELS = ("smollm2", "qwen2.5-coder", "gemma3")
+DEFAULT_SELECTION = ",".join((FAKE, *LLAMA_MODELS))
+
+
+def _selection() -> list[tuple[str, tuple[Task, ...]]]:
+    """``BENCH_CONFORMANCE`` as (upstream, its tasks)."""
+    chosen = []
+    for item in os.environ.get("BENCH_CONFORMANCE", DEFAULT_SELECTION).split(","):
+        upstream, _, names = item.strip().partition(":")
+        if upstream not in (FAKE, *LLAMA_MODELS):
+            raise SystemExit(f"BENCH_CONFORMANCE: unknown upstream {upstream!r}")
+        tasks = tuple(TASKS[name] for name in names.split("+")) if names else tuple(TASKS.values())
+        chosen.append((upstream, tasks))
+    return chosen
+
+
+# -- the fake upstream: a model that always follows the protocol ----------------------------
+
+_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "final_answer": {
+        "reasoning": "The request is answered.",
+        "completed_steps": ["Answered the request."],
+        "answer": "Paris.",
+        "status": "completed",
+    },
+    "generate_plan": {
+        "reasoning": "Plan first.",
+        "research_goal": "Explain why the sky is blue.",
+        "planned_steps": ["Recall Rayleigh scattering", "Write the report"],
+        "search_strategies": ["none needed"],
+    },
+    "create_report": {
+        "reasoning": "The plan is done.",
+        "title": "Why the sky is blue",
+        "content": "Air scatters short (blue) wavelengths of sunlight more than long ones.",
+        "confidence": "high",
+    },
+    "clarification": {
+        "reasoning": "Which companies is unclear.",
+        "unclear_terms": ["the two companies"],
+        "assumptions": ["the two biggest EV makers"],
+        "questions": ["Which two companies do you mean?"],
+    },
+}
+_ROUTER_PROMPT = "You route requests"
+_AGENT_LINE = re.compile(r"^- (agent\.[a-z0-9_.-]+):", re.MULTILINE)
+
+
+def _protocol_responder(request: dict[str, Any]) -> Any:
+    """The fake's answer to any request of any flavour: the next tool of the task's plan,
+    found from the conversation (its first user message names the task; the tool calls so
+    far, other than reasoning, say how far it got)."""
+    from tests.fakes.fake_llm import Reply, _forced_function
+    from tests.fakes.sgr import REASONING, step
+
+    messages = request.get("messages") or []
+    system = next((m["content"] for m in messages if m.get("role") == "system"), "")
+    forced = _forced_function(request)
+    if forced == "reasoning":
+        return Reply.structured(REASONING)
+    done = [
+        call["function"]["name"]
+        for m in messages
+        for call in m.get("tool_calls") or ()
+        if call["function"]["name"] != "reasoning"
+    ]
+    if system.startswith(_ROUTER_PROMPT):
+        delegate = _AGENT_LINE.search(system)
+        plan: tuple[str, ...] = (delegate.group(1) if delegate else "final_answer", "final_answer")
+        arguments = {"reasoning": "It fits best.", "task": _task_of(messages).text}
+    else:
+        plan = _task_of(messages).plan
+        arguments = {}
+    tool = plan[min(len(done), len(plan) - 1)]
+    arguments = arguments if tool.startswith("agent.") else _ARGUMENTS[tool]
+    if request.get("tools") and not forced:
+        return Reply.tool_call(tool.replace(".", "__"), arguments)
+    return Reply.structured(step(tool, **{k: v for k, v in arguments.items() if k != "reasoning"}))
+
+
+def _task_of(messages: list[dict[str, Any]]) -> Task:
+    first_user = next((str(m["content"]) for m in messages if m.get("role") == "user"), "")
+    return next((t for t in TASKS.values() if t.text in first_user), TASKS["question"])
+
+
+# -- upstreams -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _upstream(name: str, chat_format: str) -> Iterator[str]:
+    """The upstream's base URL while it runs."""
+    if name == FAKE:
+        from tests.fakes.fake_llm import FakeLLM
+
+        with FakeLLM(responder=_protocol_responder) as fake:
+            yield fake.base_url
+        return
+    from tests.real_servers.llama_server import LlamaServer
+
+    with LlamaServer(name, chat_format=chat_format) as server:
+        yield server.base_url
+
+
+def _upstreams(
+    selection: list[tuple[str, tuple[Task, ...]]],
+) -> Iterator[tuple[str, str, tuple[Task, ...]]]:
+    """(upstream, chat handler, tasks) for every combination runnable here; prints why a
+    llama.cpp upstream is skipped."""
+    from tests.real_servers.llama_server import CHAT_HANDLERS, unavailable_reason
+
+    for upstream, tasks in selection:
+        if upstream == FAKE:
+            yield upstream, "-", tasks
+            continue
+        reason = unavailable_reason(upstream)
+        if reason is not None:
+            print(f"skipping {upstream}: {reason}", flush=True)
+            continue
+        for handler in CHAT_HANDLERS:
+            yield upstream, handler, tasks
+
+
+def _row(upstream: str, handler: str, model: str, verdicts: list[Any]) -> dict[str, Any]:
+    steps = sum(v.total_steps for v in verdicts)
+    seconds = sum(v.seconds for v in verdicts)
+    return {
+        "upstream": upstream,
+        "handler": handler,
+        "model": model,
+        "tasks": len(verdicts),
+        "completed": sum(v.completed and not v.problems for v in verdicts),
+        "completion_rate": sum(v.completed and not v.problems for v in verdicts) / len(verdicts),
+        "failed_clearly": sum(v.state == "failed" and not v.problems for v in verdicts),
+        "steps_per_task": steps / len(verdicts),
+        "reasks_per_task": sum(v.reasks for v in verdicts) / len(verdicts),
+        "s_per_step": seconds / steps if steps else seconds,
+        "silent_false_successes": sum(bool(v.false_success) for v in verdicts),
+        "unclear_errors": sum(bool(v.unclear_error) for v in verdicts),
+        "invalid_steps": sum(len(v.invalid_steps) for v in verdicts),
+    }
+
+
+def run() -> tuple[list[dict[str, Any]], str]:
+    from tests.real_servers.judge import MaruntimeClient
+
+    db = _server_settings()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    name = f"bench_conformance_{uuid.uuid4().hex[:8]}"
+    admin = _connect(db, db["NAME"])
+    admin.execute(f'CREATE DATABASE "{name}"')
+    logs = Path(tempfile.mkdtemp(prefix="bench-conformance-"))
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_", "REDIS_URL"))
+    }
+    env.update(DATABASE_URL=database_url(db, name), LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    rows: list[dict[str, Any]] = []
+    details: list[dict[str, Any]] = []
+    selection = _selection()
+    try:
+        Bench(env, logs).manage("migrate", "--noinput")
+        Bench(env, logs).manage("seed_builtin")
+        for upstream, handler, tasks in _upstreams(selection):
+            with _upstream(upstream, handler) as upstream_url:
+                port = _free_port()
+                bench = Bench({**env, "OPENAI_BASE_URL": upstream_url}, logs)
+                bench.start(f"serve-{upstream}-{handler}", "serve", "--port", str(port))
+                bench.wait_for_log(f"serve-{upstream}-{handler}", "maruntime serving")
+                client = MaruntimeClient(f"http://127.0.0.1:{port}", upstream=upstream_url)
+                try:
+                    for model in MODELS:
+                        verdicts = []
+                        for task in tasks:
+                            verdict = client.run(
+                                model, task.text, clarification_answer=CLARIFICATION_ANSWER
+                            )
+                            verdicts.append(verdict)
+                            where = {"upstream": upstream, "handler": handler, "task": task.name}
+                            details.append({**where, "summary": verdict.describe()})
+                            print(f"{where}\n{verdict.describe()}", flush=True)
+                        rows.append(_row(upstream, handler, model, verdicts))
+                finally:
+                    client.close()
+                    bench.stop()
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    (logs / "verdicts.json").write_text(json.dumps(details, indent=2))
+    notes = (
+        "Selection: "
+        + ", ".join(f"{u} ({'+'.join(t.name for t in tasks)})" for u, tasks in selection)
+        + ". One session per task and model; maruntime `serve` with only OPENAI_BASE_URL set; "
+        "llama-cpp-python 0.3.36 server, n_ctx 8192, one request at a time. completed = "
+        "completed with every step valid and no false success; failed_clearly = failed with an "
+        "error that names the problem (and the upstream, for upstream failures). Each run's "
+        f"story: {logs / 'verdicts.json'}"
+    )
+    return rows, notes
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.report import report
+
+    started = time.monotonic()
+    rows, notes = run()
+    report("conformance", rows, notes=f"{notes}. Took {time.monotonic() - started:.0f} s.")
+
+
+if __name__ == "__main__":
+    main()
