@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
 
 from catalog import services
 from catalog.admin.rendering import new_version_link
@@ -62,7 +63,13 @@ class EntryAdmin(admin.ModelAdmin):
         names = list(queryset.values_list("name", flat=True))
         for name in names:
             announce_change(kind=self.signal_kind, name=name)
-        self.message_user(request, f"Reindex requested for {len(names)} entries.")
+        self.message_user(request, reindex_requested(len(names)))
+
+
+def reindex_requested(count: int) -> str:
+    return ngettext(
+        "Reindex requested for %(count)d entry.", "Reindex requested for %(count)d entries.", count
+    ) % {"count": count}
 
 
 class VersionAdmin(admin.ModelAdmin):
@@ -141,21 +148,29 @@ class VersionAdmin(admin.ModelAdmin):
         versions = list(queryset.select_related(self.parent_field))
         for version in versions:
             services.version_activate(version=version)
-        self.message_user(request, f"Activated {len(versions)} versions.")
+        self.message_user(
+            request,
+            ngettext("Activated %d version.", "Activated %d versions.", len(versions))
+            % len(versions),
+        )
 
     @admin.action(description="Deactivate the selected versions")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         versions = list(queryset.filter(is_active=True).select_related(self.parent_field))
         for version in versions:
             services.version_deactivate(version=version)
-        self.message_user(request, f"Deactivated {len(versions)} versions.")
+        self.message_user(
+            request,
+            ngettext("Deactivated %d version.", "Deactivated %d versions.", len(versions))
+            % len(versions),
+        )
 
     @admin.action(description="Reindex the entries of the selected versions for retrieval")
     def reindex(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         names = set(queryset.values_list(f"{self.parent_field}__name", flat=True))
         for name in sorted(names):
             announce_change(kind=self.signal_kind, name=name)
-        self.message_user(request, f"Reindex requested for {len(names)} entries.")
+        self.message_user(request, reindex_requested(len(names)))
 
 
 class VersionAddForm(forms.ModelForm):

@@ -220,7 +220,10 @@ def test_activate_deactivate_and_reindex_actions(
     )
     url = _url(ToolVersion, "changelist")
     first = rows["version"]
-    admin_client.post(url, {"action": "activate", "_selected_action": [first.pk]})
+    response = admin_client.post(
+        url, {"action": "activate", "_selected_action": [first.pk]}, follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == ["Activated 1 version."]
     assert tool.versions.get(is_active=True).pk == first.pk
     response = admin_client.post(
         url, {"action": "activate", "_selected_action": [first.pk, second.pk]}, follow=True
@@ -228,7 +231,10 @@ def test_activate_deactivate_and_reindex_actions(
     assert b"at most one version of each" in response.content
     assert tool.versions.get(is_active=True).pk == first.pk
 
-    admin_client.post(url, {"action": "deactivate", "_selected_action": [first.pk]})
+    response = admin_client.post(
+        url, {"action": "deactivate", "_selected_action": [first.pk, second.pk]}, follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == ["Deactivated 1 version."]
     assert not tool.versions.filter(is_active=True).exists()
 
     received = []
@@ -239,12 +245,15 @@ def test_activate_deactivate_and_reindex_actions(
     catalog_changed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            admin_client.post(
-                _url(Tool, "changelist"), {"action": "reindex", "_selected_action": [tool.pk]}
+            response = admin_client.post(
+                _url(Tool, "changelist"),
+                {"action": "reindex", "_selected_action": [tool.pk]},
+                follow=True,
             )
     finally:
         catalog_changed.disconnect(receiver)
     assert received == [("tool", "search")]
+    assert [str(m) for m in response.context["messages"]] == ["Reindex requested for 1 entry."]
 
 
 def test_versions_and_runtime_rows_cannot_be_changed_or_deleted(admin_client, rows):
