@@ -10,6 +10,7 @@ Fixtures:
 - ``page``: a new tab in a Chromium launched for this test alone, with a fresh profile
   (user-data-dir) under the test's tmp_path. When the test fails, the page's last state is
   saved as ``failure.png`` among the test's artifacts.
+- ``stack`` (and ``seeded``) from tests/e2e: the real ``serve`` processes under test.
 - ``screenshot(name)``: saves the page as ``<artifacts>/<module>/<test>/<name>.png`` (for
   example ``browser/test_admin_site/test_an_operator_logs_in/index.png``) and returns
   the path; the artifacts folder is ``$MARUNTIME_TEST_ARTIFACTS`` or ``test-artifacts/``
@@ -25,6 +26,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+
+# The real servers under test: ``stack.gateway()`` starts ``serve`` on the test database.
+from tests.e2e.conftest import seeded, stack, stack_env  # noqa: F401
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless, and nothing that talks to the network on its own (updates, sync, field trials):

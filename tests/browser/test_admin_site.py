@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, Response, expect
 
-from tests.e2e.conftest import stack, stack_env  # noqa: F401  (the real server's fixtures)
+from agents.engine.loop import DEFINITION_TTL_SECONDS
+from agents.models import Session
+from catalog import services
+from catalog.models import ToolVersion
+from tests.e2e.conftest import client_for
+from tests.fakes.sgr import clarify_args, final_args, plan_args, sgr_replies
 
 pytestmark = pytest.mark.browser
 
@@ -14,12 +21,12 @@ PASSWORD = "a-long-test-password"
 
 
 @pytest.fixture(scope="module")
-def server(stack) -> str:  # noqa: F811
-    return stack.gateway(pool=False)
+def server(stack) -> str:
+    return stack.gateway()
 
 
 @pytest.fixture(scope="module")
-def debug_server(stack) -> str:  # noqa: F811
+def debug_server(stack) -> str:
     return stack.gateway(pool=False, DEBUG="1")
 
 
@@ -40,6 +47,19 @@ def failed_loads(page: Page) -> list[str]:
 
     page.on("response", record)
     return failures
+
+
+def ask(server: str, model: str, content: str, **extra) -> str:
+    """One chat turn through the gateway; returns the session id."""
+    completion = client_for(server).chat.completions.create(
+        model=model, messages=[{"role": "user", "content": content}], extra_body=extra or None
+    )
+    return str((completion.model_extra or {})["session_id"])
+
+
+def open_session(page: Page, server: str, session_id: str) -> None:
+    page.goto(f"{server}/admin/agents/session/{session_id}/change/")
+    expect(page.locator(".timeline")).to_be_visible()
 
 
 def log_in(page: Page, server: str, username: str) -> None:
@@ -63,3 +83,83 @@ def test_an_operator_logs_in_to_a_styled_site(
     assert page.locator(".theme-toggle svg.theme-icon-when-dark").is_hidden()
     assert failed_loads == []
     screenshot("index")
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_finished_session_reads_as_a_timeline(
+    page, server, operator, fake_llm, failed_loads, screenshot
+):
+    fake_llm.script(
+        *sgr_replies(
+            ("generate_plan", plan_args()),
+            ("clarification", clarify_args("Which city do you mean?")),
+        )
+    )
+    session_id = ask(server, "sgr_agent", "What's the weather there tomorrow?")
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Sunny in Oslo, 14 °C."))))
+    ask(server, session_id, "Oslo")
+    assert Session.objects.get(pk=session_id).state == "completed"
+
+    log_in(page, server, operator)
+    page.goto(f"{server}/admin/agents/session/")
+    row = page.locator("#result_list tbody tr").first
+    expect(row).to_contain_text("What's the weather there tomorrow?")
+    expect(row).to_contain_text("Completed")
+    screenshot("session-list")
+    row.locator("a").first.click()
+
+    timeline = page.locator(".timeline")
+    expect(timeline.locator(".tl-turn")).to_have_count(2)
+    call = timeline.locator(".tl-call").first
+    expect(call).to_contain_text("generate_plan")
+    expect(call).to_contain_text("Answer the question")  # an argument, as text
+    expect(call).to_contain_text("Plan recorded.")  # its result
+    clarification = timeline.locator(".tl-clarification")
+    expect(clarification).to_contain_text("Which city do you mean?")
+    expect(clarification).to_contain_text("Oslo")
+    expect(timeline.locator(".tl-answer")).to_contain_text("Sunny in Oslo, 14 °C.")
+    expect(timeline.locator(".tl-reasoning").first).to_contain_text("Working on the request.")
+    expect(timeline.locator(".tl-step-head").first).to_contain_text("prompt +")
+    assert failed_loads == []
+    screenshot("finished-session")
+
+
+@pytest.mark.usefixtures("seeded")
+def test_waiting_sessions_show_what_they_wait_for(
+    page, server, operator, fake_llm, failed_loads, screenshot
+):
+    current = ToolVersion.objects.select_related("tool").get(
+        tool__name="generate_plan", is_active=True
+    )
+    services.tool_version_create(
+        tool=current.tool,
+        description=current.description,
+        input_schema=current.input_schema,
+        binding_kind=current.binding_kind,
+        binding=current.binding,
+        risk_level="high",
+        requires_approval=True,
+    )
+    changed_at = time.monotonic()
+    fake_llm.script(*sgr_replies(("clarification", clarify_args("Which year?"))))
+    clarifying = ask(server, "sgr_agent", "Who won the cup?")
+    # The server's pool reads the catalog change when its cached definition expires.
+    time.sleep(max(0.0, DEFINITION_TTL_SECONDS - (time.monotonic() - changed_at)))
+    fake_llm.script(*sgr_replies(("generate_plan", plan_args())))
+    approving = ask(server, "sgr_agent", "Plan a trip to Bergen")
+    assert Session.objects.get(pk=approving).state == "waiting_for_approval"
+
+    log_in(page, server, operator)
+    open_session(page, server, clarifying)
+    clarification = page.locator(".tl-clarification")
+    expect(clarification).to_contain_text("Which year?")
+    expect(clarification).to_contain_text("Waiting for the user's answer.")
+    screenshot("waiting-for-clarification")
+
+    open_session(page, server, approving)
+    approval = page.locator(".tl-approval")
+    expect(approval).to_contain_text("Approval needed to call generate_plan")
+    expect(approval).to_contain_text("risk level high")
+    expect(approval).to_contain_text("Waiting for a person")
+    assert failed_loads == []
+    screenshot("waiting-for-approval")
