@@ -62,6 +62,18 @@ class UpstreamFailed(DomainError):
     http_status = 502
 
 
+class UpstreamRejected(UpstreamFailed):
+    """The upstream refused the request as invalid for it: repeating it unchanged cannot
+    succeed (a mode or form it does not accept, a malformed message)."""
+
+    code = "upstream_rejected"
+
+    def __init__(self, message: str, *, status: int, upstream_message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.upstream_message = upstream_message
+
+
 class StructuredOutputInvalid(DomainError):
     """The upstream kept returning output that does not match the step schema."""
 

@@ -124,6 +124,7 @@ class SessionEvent(models.Model):
         ERROR = "error"
         CHILD_SESSION = "child_session"
         PIPELINE_STEP = "pipeline_step"
+        LLM_RETRY = "llm_retry"
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()
@@ -207,3 +208,43 @@ class AgentInstance(models.Model):
 
     def __str__(self) -> str:
         return f"instance {self.pk} on {self.worker} ({self.state})"
+
+
+class UpstreamCapability(models.Model):
+    """What one upstream endpoint and model accept: the structured-output mode and the
+    ``tool_choice`` form the engine uses there. ``auto`` negotiation writes what it learns
+    (``evidence`` keeps the upstream's words that taught it); an operator may change either
+    and set ``pinned``, after which negotiation never changes the row. A blank value is not
+    known yet: the engine starts from the best form and learns."""
+
+    class StructuredOutput(models.TextChoices):
+        JSON_SCHEMA = "json_schema"
+        JSON_OBJECT = "json_object", "json_object (with the schema)"
+        FUNCTION_CALL = "function_call", "forced function call"
+        TEXT = "text", "plain JSON in the reply text"
+
+    class ToolChoice(models.TextChoices):
+        REQUIRED = "required"
+        AUTO = "auto"
+        FUNCTION = "function", "forced function"
+
+    base_url = models.CharField(max_length=500)
+    model = models.CharField(max_length=200)
+    structured_output = models.CharField(
+        max_length=20, choices=StructuredOutput.choices, blank=True
+    )
+    tool_choice = models.CharField(max_length=20, choices=ToolChoice.choices, blank=True)
+    pinned = models.BooleanField(
+        default=False, help_text="Set by an operator: negotiation never changes this row."
+    )
+    evidence = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "upstream capabilities"
+        constraints = [
+            models.UniqueConstraint(fields=["base_url", "model"], name="upstream_capability_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} at {self.base_url}"

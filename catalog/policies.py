@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-StructuredOutputMode = Literal["json_schema", "json_object", "function_call"]
+# ``auto``: negotiated per upstream endpoint and model (``agents.engine.capabilities``).
+StructuredOutputMode = Literal["auto", "json_schema", "json_object", "function_call", "text"]
 Flavour = Literal["sgr", "sgr_tool_calling", "tool_calling"]
 RiskLevel = Literal["low", "medium", "high", "critical"]
 RISK_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -23,15 +24,17 @@ class _Policy(BaseModel):
 
 class LLMPolicy(_Policy):
     """Empty ``base_url``/``model`` fall back to ``OPENAI_BASE_URL``/``OPENAI_MODEL``;
-    ``api_key_ref`` names an environment variable, never holds a key."""
+    ``api_key_ref`` names an environment variable, never holds a key. A reply cut off at
+    ``max_tokens`` is asked again with ``max_tokens_on_truncation`` when that is larger
+    (0: the same budget)."""
 
     base_url: str = ""
     api_key_ref: str = ""
     model: str = ""
     temperature: float = Field(default=0.2, ge=0, le=2)
     max_tokens: int = Field(default=4000, ge=1)
-    streaming: bool = False
-    structured_output: StructuredOutputMode = "json_schema"
+    max_tokens_on_truncation: int = Field(default=0, ge=0)
+    structured_output: StructuredOutputMode = "auto"
 
 
 class ExecutionPolicy(_Policy):

@@ -50,6 +50,8 @@ def reasoning_text(event: EventView) -> str:
         )
     if event.type == "tool_result" and payload.get("tool") not in READER_TOOLS:
         return f"← {payload.get('tool')}: {_shorten(str(payload.get('content', '')), 300)}\n"
+    if event.type == "llm_retry":
+        return f"Asking the model again ({payload.get('reason')}): {payload.get('problem')}\n"
     if event.type == "pipeline_step":
         return f"Pipeline: step {int(payload.get('step', 0)) + 1} starts\n"
     if event.type == "child_session":

@@ -147,6 +147,13 @@ LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=120.0)
 LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=3)
 LLM_RETRY_BACKOFF_SECONDS = env.float("LLM_RETRY_BACKOFF_SECONDS", default=0.5)
 LLM_MAX_SCHEMA_REASKS = env.int("LLM_MAX_SCHEMA_REASKS", default=2)
+# The structured-output mode for every template whose LLM policy says "auto" (the default);
+# empty: negotiate per endpoint and model (see docs/upstreams.md).
+LLM_STRUCTURED_OUTPUT = env.str("LLM_STRUCTURED_OUTPUT", default="")
+if LLM_STRUCTURED_OUTPUT not in ("", "auto", "json_schema", "json_object", "function_call", "text"):
+    raise environ.ImproperlyConfigured(
+        "LLM_STRUCTURED_OUTPUT must be auto, json_schema, json_object, function_call or text"
+    )
 
 # Tavily-compatible search API for web_search / extract_page_content.
 TAVILY_BASE_URL = env.str("TAVILY_BASE_URL", default="https://api.tavily.com")

@@ -1,7 +1,9 @@
 """The Django admin site for the runtime: read-only views of sessions (with their timeline,
 ``timeline.py``), runs, tool executions, artifacts and agent instances. Only the engine
 writes these rows, so the admin never adds, changes or deletes them; its one write is a
-person's answer to a call waiting for approval, through ``services.session_approve``."""
+person's answer to a call waiting for approval, through ``services.session_approve``. Upstream
+capabilities are the exception: an operator sets (and pins) what an endpoint accepts, through
+``services.upstream_capability_set``."""
 
 from __future__ import annotations
 
@@ -23,7 +25,14 @@ from django.utils.translation import ngettext
 from agents import services
 from agents.admin.timeline import readable, session_timeline
 from agents.exceptions import ApprovalNotPending
-from agents.models import AgentInstance, Artifact, Run, Session, ToolExecution
+from agents.models import (
+    AgentInstance,
+    Artifact,
+    Run,
+    Session,
+    ToolExecution,
+    UpstreamCapability,
+)
 from agents.selectors import session_summary, usage_of
 
 
@@ -267,3 +276,30 @@ class AgentInstanceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("id", "worker", "template_version", "state", "sessions_served", "heartbeat_at")
     list_filter = ("state", "worker")
     search_fields = ("worker",)
+
+
+@admin.register(UpstreamCapability)
+class UpstreamCapabilityAdmin(admin.ModelAdmin):
+    """What ``auto`` negotiation learned per endpoint and model; an operator may change it
+    (pin it, so negotiation leaves it alone) or delete it (to have it learned again)."""
+
+    list_display = ("base_url", "model", "structured_output", "tool_choice", "pinned", "updated_at")
+    list_filter = ("pinned", "structured_output", "tool_choice")
+    search_fields = ("base_url", "model")
+    fields = ("base_url", "model", "structured_output", "tool_choice", "pinned", "evidence")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # A row names one endpoint and model for good: another one is another row.
+        return ("base_url", "model", "evidence") if obj is not None else ("evidence",)
+
+    def save_model(
+        self, request: HttpRequest, obj: UpstreamCapability, form: Any, change: bool
+    ) -> None:
+        saved = services.upstream_capability_set(
+            base_url=obj.base_url,
+            model=obj.model,
+            structured_output=obj.structured_output,
+            tool_choice=obj.tool_choice,
+            pinned=obj.pinned,
+        )
+        obj.pk = saved.pk

@@ -4,7 +4,9 @@ The parent's worker claims the child's run and executes it inline (no free pool 
 needed, so nested delegation cannot starve the pool), renewing the child's lease while it
 runs. A retried delegation finds its child by the call's key instead of starting another;
 if the child is running elsewhere (its first worker died), the parent waits for it. Depth
-is bounded by ``DELEGATION_MAX_DEPTH``; cancelling the parent cancels the child.
+is bounded by ``DELEGATION_MAX_DEPTH``; cancelling the parent cancels the child. A child
+that failed or was cancelled makes the call fail: the parent sees a tool error, never an
+answer.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ SETTLE_POLL_SECONDS = 0.2
 
 class DelegationRefused(Exception):
     pass
+
+
+class DelegationFailed(Exception):
+    """The child session ended without an answer (failed or cancelled)."""
 
 
 async def delegate(template: str, arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
@@ -103,5 +109,8 @@ def _outcome(template: str, child: Session) -> ToolOutcome:
             "approval; ask the user or answer with what you know."
         )
     else:
-        content = f"Agent {template} did not finish ({child.state}): {child.error}"
+        raise DelegationFailed(
+            f"agent {template} {child.state} without an answer (session {child.pk}): "
+            f"{child.error or 'no error recorded'}"
+        )
     return ToolOutcome(content=content, payload=payload)

@@ -1,9 +1,16 @@
 """Calls to the upstream LLM: one ``AsyncOpenAI`` client per (endpoint, key, event loop) per
-process, bounded retries with backoff on transient upstream errors."""
+process, bounded retries with backoff on transient upstream errors.
+
+Every request is put in a form every server accepts (function names and call ids within
+OpenAI's rules, no ``null`` content). A deterministic rejection (the request itself is
+invalid for this server) is raised at once as ``UpstreamRejected``, never retried; errors
+carry the upstream's own message, the endpoint and the setting that would fix them.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import time
@@ -15,17 +22,13 @@ from django.conf import settings
 from openai.types.chat import ChatCompletion
 from opentelemetry.trace import SpanKind
 
-from agents.exceptions import UpstreamFailed, UpstreamNotConfigured
+from agents.exceptions import UpstreamFailed, UpstreamNotConfigured, UpstreamRejected
 from catalog.policies import LLMPolicy
 from maruntime.observability import LLM_LATENCY, LLM_TOKENS
 from maruntime.tracing import tracer
 
-_RETRYABLE = (
-    openai.APIConnectionError,
-    openai.APITimeoutError,
-    openai.InternalServerError,
-    openai.RateLimitError,
-)
+# Statuses worth another attempt: the same request may succeed a moment later.
+_TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class Upstream:
     base_url: str
     api_key: str
     model: str
+
+    def __str__(self) -> str:
+        return f"{self.base_url} (model {self.model})"
 
 
 def resolve_upstream(policy: LLMPolicy) -> Upstream:
@@ -91,18 +97,43 @@ def _wire_function(item: dict[str, Any], renamed: dict[str, str]) -> dict[str, A
     return {**item, "function": {**item["function"], "name": wire_name(name)}}
 
 
+# The strictest servers' rule for tool call ids (OpenAI: at most 40 characters).
+_CALL_ID = re.compile(r"[a-zA-Z0-9_-]{1,40}")
+
+
+def wire_call_id(call_id: str) -> str:
+    """A tool call id every server accepts; the same id always maps to the same wire id."""
+    if _CALL_ID.fullmatch(call_id):
+        return call_id
+    return "call_" + hashlib.sha256(call_id.encode()).hexdigest()[:32]
+
+
+def _wire_message(message: Any, renamed: dict[str, str]) -> Any:
+    """``message`` as every server accepts it: an assistant message's ``null`` content
+    (tool calls only) becomes "", names and call ids follow the strictest rules."""
+    if not isinstance(message, dict):
+        return message
+    wired = message
+    if message.get("tool_calls"):
+        calls = [
+            {**_wire_function(call, renamed), "id": wire_call_id(str(call.get("id", "")))}
+            for call in message["tool_calls"]
+        ]
+        wired = {**message, "tool_calls": calls}
+    if message.get("role") == "assistant" and message.get("content") is None:
+        wired = {**wired, "content": ""}
+    if message.get("role") == "tool":
+        wired = {**wired, "tool_call_id": wire_call_id(str(message.get("tool_call_id", "")))}
+    return wired
+
+
 def _to_wire(
     messages: list[Any], schema_parts: dict[str, Any]
 ) -> tuple[list[Any], dict[str, Any], dict[str, str]]:
-    """The request with every function name the upstream would refuse renamed, and the
-    renames (wire name -> catalog name) to undo on the answer."""
+    """The request as every server accepts it (``_wire_message``), and the function renames
+    (wire name -> catalog name) to undo on the answer."""
     renamed: dict[str, str] = {}
-    wired = [
-        {**m, "tool_calls": [_wire_function(c, renamed) for c in m["tool_calls"]]}
-        if isinstance(m, dict) and m.get("tool_calls")
-        else m
-        for m in messages
-    ]
+    wired = [_wire_message(m, renamed) for m in messages]
     parts = dict(schema_parts)
     if parts.get("tools"):
         parts["tools"] = [_wire_function(tool, renamed) for tool in parts["tools"]]
@@ -111,10 +142,15 @@ def _to_wire(
     return wired, parts, renamed
 
 
-async def complete(policy: LLMPolicy, messages: list[Any], **schema_parts: Any) -> ChatCompletion:
+async def complete(
+    policy: LLMPolicy, messages: list[Any], *, max_tokens: int | None = None, **schema_parts: Any
+) -> ChatCompletion:
     """One chat completion, retried with exponential backoff on transient errors.
-    ``schema_parts``: ``response_format``, ``tools``, ``tool_choice``, already built. Tool
-    names go out as ``wire_name`` spells them and come back as the catalog's."""
+    ``schema_parts``: ``response_format``, ``tools``, ``tool_choice``, already built;
+    ``max_tokens``: this call's budget instead of the policy's. Tool names go out as
+    ``wire_name`` spells them and come back as the catalog's. Raises ``UpstreamRejected``
+    when the upstream refuses the request as invalid (at once: it cannot succeed
+    unchanged), ``UpstreamFailed`` for every other failure."""
     messages, schema_parts, renamed = _to_wire(messages, schema_parts)
     upstream = resolve_upstream(policy)
     client = client_for(upstream)
@@ -131,36 +167,110 @@ async def complete(policy: LLMPolicy, messages: list[Any], **schema_parts: Any) 
                     model=upstream.model,
                     messages=messages,
                     temperature=policy.temperature,
-                    max_tokens=policy.max_tokens,
+                    max_tokens=max_tokens or policy.max_tokens,
                     # Schemas and tool lists go out as they are: openai-python's parameter
                     # transform walks every node of them on each call, a hot-path cost here.
                     extra_body=schema_parts,
                 )
-        except _RETRYABLE as exc:
+        except openai.APIStatusError as exc:
+            LLM_LATENCY.labels("error").observe(time.perf_counter() - started)
+            failure = _classify(exc, upstream)
+            transient = not isinstance(failure, UpstreamRejected) and (
+                exc.status_code in _TRANSIENT_STATUSES
+            )
+            if not transient:
+                raise failure from exc
+            if attempt == attempts:
+                raise UpstreamFailed(f"{failure.message} (after {attempts} attempts)") from exc
+        except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             LLM_LATENCY.labels("error").observe(time.perf_counter() - started)
             if attempt == attempts:
                 raise UpstreamFailed(
-                    f"Upstream LLM failed after {attempts} attempts: {_describe(exc)}"
+                    f"The upstream LLM at {upstream.base_url} could not be reached after "
+                    f"{attempts} attempts ({exc}); check OPENAI_BASE_URL (or the template's "
+                    "llm_policy.base_url) and that the server is up."
                 ) from exc
-            await asyncio.sleep(settings.LLM_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
-            continue
         except openai.APIError as exc:
             LLM_LATENCY.labels("error").observe(time.perf_counter() - started)
-            raise UpstreamFailed(f"Upstream LLM refused the request: {_describe(exc)}") from exc
-        LLM_LATENCY.labels("ok").observe(time.perf_counter() - started)
-        if response.usage is not None:
-            LLM_TOKENS.labels("prompt").inc(response.usage.prompt_tokens)
-            LLM_TOKENS.labels("completion").inc(response.usage.completion_tokens)
-        for choice in response.choices if renamed else ():
-            for call in choice.message.tool_calls or ():
-                function = getattr(call, "function", None)
-                if function is not None and function.name in renamed:
-                    function.name = renamed[function.name]
-        return response
+            raise UpstreamFailed(
+                f"The upstream LLM at {upstream} answered something unreadable: {exc}"
+            ) from exc
+        else:
+            LLM_LATENCY.labels("ok").observe(time.perf_counter() - started)
+            _count_tokens(response)
+            _restore_names(response, renamed)
+            return response
+        await asyncio.sleep(settings.LLM_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
     raise AssertionError("unreachable")
 
 
-def _describe(exc: Exception) -> str:
-    status = getattr(exc, "status_code", None)
-    message = getattr(exc, "message", None) or str(exc)
-    return f"{status} {message}" if status else message
+def _count_tokens(response: ChatCompletion) -> None:
+    if response.usage is not None:
+        LLM_TOKENS.labels("prompt").inc(response.usage.prompt_tokens)
+        LLM_TOKENS.labels("completion").inc(response.usage.completion_tokens)
+
+
+def _restore_names(response: ChatCompletion, renamed: dict[str, str]) -> None:
+    for choice in response.choices if renamed else ():
+        for call in choice.message.tool_calls or ():
+            function = getattr(call, "function", None)
+            if function is not None and function.name in renamed:
+                function.name = renamed[function.name]
+
+
+# How servers word a rejected request body when they answer 500 for it (llama-cpp-python
+# wraps pydantic's "validation error ... Input should be ..." in a 500).
+_VALIDATION_WORDING = re.compile(
+    r"validation error|input should be|not supported|unsupported|invalid|extra inputs|"
+    r"response_format|tool_choice|json_schema",
+    re.IGNORECASE,
+)
+_SETTING_FOR_STATUS = {
+    401: "check OPENAI_API_KEY (or the env var the template's llm_policy.api_key_ref names)",
+    403: "check OPENAI_API_KEY (or the env var the template's llm_policy.api_key_ref names)",
+    404: "check OPENAI_MODEL (or llm_policy.model) and that OPENAI_BASE_URL ends in /v1",
+}
+
+
+def _error_envelope(exc: openai.APIStatusError) -> dict[str, Any]:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", body)
+    return error if isinstance(error, dict) else {"message": error}
+
+
+def upstream_message(exc: openai.APIStatusError) -> str:
+    """The upstream's own words: its error envelope's message, else the body's text ("" when
+    it said nothing)."""
+    error = _error_envelope(exc)
+    detail = error.get("message") or error.get("detail")
+    if detail:
+        return str(detail).strip()
+    if exc.body is None and exc.response is not None:
+        return exc.response.text.strip()[:2000]
+    return ""
+
+
+def _classify(exc: openai.APIStatusError, upstream: Upstream) -> UpstreamFailed:
+    """``UpstreamRejected`` when the request itself is refused (400, 422, or a 500 worded
+    as a validation error or with no message at all); else ``UpstreamFailed``."""
+    status, message = exc.status_code, upstream_message(exc)
+    if _error_envelope(exc).get("code") == "context_length_exceeded":
+        return UpstreamFailed(
+            f"The upstream LLM at {upstream} refused the request: {message} — lower "
+            "llm_policy.max_tokens, or give the server a larger context."
+        )
+    if status in (400, 422) or (
+        status == 500 and (not message or _VALIDATION_WORDING.search(message))
+    ):
+        return UpstreamRejected(
+            f"The upstream LLM at {upstream} rejected the request ({status}): "
+            f"{message or 'no message'}",
+            status=status,
+            upstream_message=message or f"HTTP {status} with no message",
+        )
+    message = message or "no message"
+    hint = _SETTING_FOR_STATUS.get(status, "")
+    return UpstreamFailed(
+        f"The upstream LLM at {upstream} failed ({status}): {message}"
+        + (f" — {hint}." if hint else "")
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from agents import services
 from agents.engine.definition import AgentDefinition, ToolSpec, load_definition
-from agents.engine.flavours import FLAVOURS, tool_call_message
+from agents.engine.flavours import FLAVOURS, StepLedger, tool_call_message
 from agents.engine.prompts import render_prompt
 from agents.engine.rules import apply_rules
 from agents.engine.selection import caller_exclusions, limit_exclusions, select_tools
@@ -115,7 +115,9 @@ async def _steps(scope: RunScope, started: float, resuming_call: bool) -> str:
             else:
                 _check_budgets(definition, context, started)
                 with tracer.start_as_current_span("step.decide", attributes={"step": step + 1}):
-                    await _decide(scope, definition, context)
+                    outcome = await _decide(scope, definition, context)
+                if outcome is not None:
+                    return outcome
         except DomainError as error:
             await _fail(scope, context, error)
             return Session.State.FAILED
@@ -130,8 +132,18 @@ class NoToolsOffered(DomainError):
     code = "no_tools_offered"
 
 
+# Steps an agent may take after ``max_iterations`` to finish (sgr-agent-core's limit rules
+# then offer a report and the final answer); the run fails when it goes past them.
+FINISHING_STEPS = 2
+
+
 def _check_budgets(definition: AgentDefinition, context: dict[str, Any], started: float) -> None:
     policy = definition.execution
+    if int(context.get("iteration", 0)) >= policy.max_iterations + FINISHING_STEPS:
+        raise BudgetExceeded(
+            f"max_iterations ({policy.max_iterations}) reached and {FINISHING_STEPS} more "
+            "steps did not finish the run"
+        )
     if context.get("tool_calls", 0) >= policy.tool_budget:
         raise BudgetExceeded(f"tool budget of {policy.tool_budget} calls exhausted")
     if time.monotonic() - started > policy.time_budget_seconds:
@@ -144,17 +156,39 @@ async def _record(scope: RunScope, record: StepRecord) -> None:
     )
 
 
-async def _fail(scope: RunScope, context: dict[str, Any], error: DomainError) -> None:
+def _retry_events(ledger: StepLedger, step: int) -> list[NewEvent]:
+    return [NewEvent(Event.LLM_RETRY, retry, step) for retry in ledger.retries]
+
+
+def _charged(context: dict[str, Any], ledger: StepLedger) -> dict[str, int]:
+    """The session's usage with the step's tokens added (key token budgets sum these)."""
+    usage = dict(context.get("usage") or {"prompt": 0, "completion": 0})
+    for key, value in ledger.usage.items():
+        usage[key] = usage.get(key, 0) + value
+    return usage
+
+
+async def _fail(
+    scope: RunScope,
+    context: dict[str, Any],
+    error: DomainError,
+    ledger: StepLedger | None = None,
+    step: int = 0,
+) -> None:
+    """End the run as failed; a failed decide step's re-asks and tokens are kept."""
+    ledger = ledger or StepLedger()
     await _record(
         scope,
         StepRecord(
             events=[
+                *_retry_events(ledger, step),
                 NewEvent(
                     Event.ERROR,
                     {"code": error.code, "message": error.message, "status": error.http_status},
-                )
+                    step,
+                ),
             ],
-            context={**context, "pending_call": None},
+            context={**context, "pending_call": None, "usage": _charged(context, ledger)},
             session_state=Session.State.FAILED,
             error=error.message,
             finish_outcome=Session.State.FAILED,
@@ -170,7 +204,10 @@ def _system_message(definition: AgentDefinition, offered: tuple[ToolSpec, ...]) 
     }
 
 
-async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[str, Any]) -> None:
+async def _decide(
+    scope: RunScope, definition: AgentDefinition, context: dict[str, Any]
+) -> str | None:
+    """Choose and persist the step's call; returns ``failed`` when the run ended here."""
     step = int(context.get("iteration", 0)) + 1
     barred = {
         **limit_exclusions(definition, context),
@@ -188,8 +225,16 @@ async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[st
             "template's tool policy and rules, and that its tools have active, bound versions"
         )
     messages = [_system_message(definition, offered), *context["messages"]]
-    decision = await FLAVOURS[definition.flavour](definition, messages, offered, step)
-    events = [NewEvent(Event.TOOL_SELECTION, selection.as_payload(), step)]
+    ledger = StepLedger()
+    try:
+        decision = await FLAVOURS[definition.flavour](definition, messages, offered, step, ledger)
+    except DomainError as error:
+        await _fail(scope, context, error, ledger, step)
+        return Session.State.FAILED
+    events = [
+        NewEvent(Event.TOOL_SELECTION, selection.as_payload(), step),
+        *_retry_events(ledger, step),
+    ]
     if decision.reasoning is not None:
         events.append(NewEvent(Event.REASONING, decision.reasoning, step))
     events.append(
@@ -199,7 +244,7 @@ async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[st
                 "tool": decision.tool,
                 "arguments": decision.arguments,
                 "call_id": decision.call_id,
-                "usage": decision.usage,
+                "usage": ledger.usage,
             },
             step,
         )
@@ -212,18 +257,15 @@ async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[st
             decision.arguments,
             json.dumps(decision.reasoning, ensure_ascii=False)
             if decision.reasoning and not decision.preamble
-            else None,
+            else "",
         )
     )
-    usage = dict(context.get("usage") or {"prompt": 0, "completion": 0})
-    for key, value in decision.usage.items():
-        usage[key] = usage.get(key, 0) + value
     new_context = {
         **context,
         "messages": history,
         "iteration": step,
         "stage": selection.stage,
-        "usage": usage,
+        "usage": _charged(context, ledger),
         "pending_call": {
             "step": step,
             "tool": decision.tool,
@@ -235,6 +277,7 @@ async def _decide(scope: RunScope, definition: AgentDefinition, context: dict[st
         scope,
         StepRecord(events=events, context=new_context, session_state=Session.State.RUNNING),
     )
+    return None
 
 
 async def _act(

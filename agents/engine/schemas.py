@@ -70,20 +70,42 @@ def _cached(cache: dict[tuple[int, ...], Any], tools: tuple[ToolSpec, ...], buil
 
 _CACHE_LIMIT = 1024
 _step_schemas: dict[tuple[int, ...], dict[str, Any]] = {}
+_action_schemas: dict[tuple[int, ...], dict[str, Any]] = {}
 _function_specs: dict[tuple[int, ...], list[dict[str, Any]]] = {}
 
 
-def _build_step_schema(tools: tuple[ToolSpec, ...]) -> dict[str, Any]:
+def _build_action_schema(tools: tuple[ToolSpec, ...]) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            **REASONING_FIELDS,
             "function": {
                 "description": "The one next action.",
                 "anyOf": [_tool_variant(spec) for spec in tools],
             },
         },
-        "required": [*REASONING_FIELDS, "function"],
+        "required": ["function"],
+    }
+
+
+def action_schema(tools: tuple[ToolSpec, ...]) -> dict[str, Any]:
+    """``{"function": <one of the tools>}``: the choice of the next action alone (the
+    parameters of ``ACTION_FUNCTION`` where a server only honours forced function calls).
+    Built once per tool set; callers must not mutate it."""
+    schema: dict[str, Any] = _cached(_action_schemas, tools, _build_action_schema)
+    return schema
+
+
+# The one function a tool-calling agent is forced to call where the server honours no other
+# ``tool_choice`` than a named function: its arguments name the real tool and its arguments.
+ACTION_FUNCTION = "next_action"
+
+
+def _build_step_schema(tools: tuple[ToolSpec, ...]) -> dict[str, Any]:
+    action = action_schema(tools)
+    return {
+        "type": "object",
+        "properties": {**REASONING_FIELDS, **action["properties"]},
+        "required": [*REASONING_FIELDS, *action["required"]],
     }
 
 

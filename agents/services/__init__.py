@@ -35,6 +35,7 @@ from agents.services.tools import (
     tool_execution_finish,
     tool_execution_outcome,
 )
+from agents.services.upstreams import upstream_capability_learn, upstream_capability_set
 
 __all__ = [
     "LeaseLost",
@@ -64,4 +65,6 @@ __all__ = [
     "tool_execution_begin",
     "tool_execution_finish",
     "tool_execution_outcome",
+    "upstream_capability_learn",
+    "upstream_capability_set",
 ]

@@ -169,3 +169,35 @@ def test_the_session_list_tells_sessions_apart_by_task(admin_client):
     row = html[html.index("Weather in Oslo?") :]
     assert "sgr_agent v" in row and "1,234" in row
     assert '<td class="field-steps">3</td>' in row
+
+
+def test_an_operator_pins_what_an_upstream_accepts(admin_client):
+    learned = services.upstream_capability_learn(
+        base_url="http://llm:8080/v1",
+        model="smollm2",
+        structured_output="json_object",
+        evidence="e",
+    )
+    url = reverse("admin:agents_upstreamcapability_change", args=[learned.pk])
+    assert b"json_object" in admin_client.get(url).content
+
+    response = admin_client.post(
+        url, {"structured_output": "text", "tool_choice": "function", "pinned": "on"}
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    learned.refresh_from_db()
+    assert (learned.structured_output, learned.tool_choice, learned.pinned) == (
+        "text",
+        "function",
+        True,
+    )
+    assert learned.evidence == "set by an operator"
+    services.upstream_capability_learn(
+        base_url="http://llm:8080/v1",
+        model="smollm2",
+        structured_output="json_schema",
+        evidence="e",
+    )
+    learned.refresh_from_db()
+    assert learned.structured_output == "text"  # negotiation leaves a pinned row alone

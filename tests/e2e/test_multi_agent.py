@@ -212,7 +212,7 @@ def test_structured_output_modes_for_servers_without_json_schema(server, fake_ll
     if mode == "json_object":
         assert request["response_format"]["type"] == "json_object"
         assert request["response_format"]["schema"]["properties"]["function"]
-        assert "JSON Schema" in request["messages"][-1]["content"]
+        assert "JSON Schema" in request["messages"][0]["content"]
     else:
         assert "response_format" not in request
         assert request["tool_choice"] == {"type": "function", "function": {"name": "sgr_step"}}

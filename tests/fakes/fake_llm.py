@@ -15,6 +15,12 @@ connection), so streaming, timeouts, cancellation and connection limits behave t
 do against a real upstream. Rendering follows the request the way a real server would:
 ``Reply.structured`` becomes a tool call when ``tool_choice`` forces a function and JSON
 content otherwise; ``stream: true`` gets server-sent events.
+
+``fake.quirks`` switches on the ways real servers depart from OpenAI's behaviour;
+``Quirks.llama_cpp_python()`` is what llama-cpp-python 0.3's server does with its default
+chat handlers (``reset()`` turns them off again)::
+
+    fake.quirks = Quirks.llama_cpp_python()
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-__all__ = ["MODEL_ID", "FakeLLM", "Reply"]
+__all__ = ["MODEL_ID", "FakeLLM", "Quirks", "Reply"]
 
 MODEL_ID = "fake-model"
 EXHAUSTED_MESSAGE = "fake LLM script exhausted"
@@ -59,19 +65,40 @@ class Reply:
     message: str = ""
     delay: float = 0.0
     token_delay: float = 0.0
+    # "length": the reply was cut off at max_tokens (for text and structured replies).
+    finish_reason: str = ""
 
     @classmethod
     def structured(
-        cls, obj: dict[str, Any], *, delay: float = 0.0, token_delay: float = 0.0
+        cls,
+        obj: dict[str, Any],
+        *,
+        delay: float = 0.0,
+        token_delay: float = 0.0,
+        finish_reason: str = "",
     ) -> Reply:
         """The model returns ``obj``: a forced function call if the request forces one, else
         JSON content."""
-        return cls("structured", payload=obj, delay=delay, token_delay=token_delay)
+        return cls(
+            "structured",
+            payload=obj,
+            delay=delay,
+            token_delay=token_delay,
+            finish_reason=finish_reason,
+        )
 
     @classmethod
-    def text(cls, content: str, *, delay: float = 0.0, token_delay: float = 0.0) -> Reply:
-        """Plain assistant text, finish_reason ``stop``."""
-        return cls("text", payload=content, delay=delay, token_delay=token_delay)
+    def text(
+        cls, content: str, *, delay: float = 0.0, token_delay: float = 0.0, finish_reason: str = ""
+    ) -> Reply:
+        """Plain assistant text, finish_reason ``stop`` unless given (``length``: cut off)."""
+        return cls(
+            "text",
+            payload=content,
+            delay=delay,
+            token_delay=token_delay,
+            finish_reason=finish_reason,
+        )
 
     @classmethod
     def tool_call(
@@ -99,6 +126,67 @@ class Reply:
         ``reset()`` does not release it: a client that got dropped may silently resend the
         request, which would then eat the next test's script."""
         return cls("hang")
+
+
+# llama-cpp-python answers a body its pydantic model refuses with 500 and pydantic's text.
+LLAMA_CPP_JSON_SCHEMA_ERROR = (
+    "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should "
+    "be 'text' or 'json_object' [type=literal_error, input_value='json_schema', input_type=str]"
+)
+LLAMA_CPP_NULL_CONTENT_ERROR = (
+    "1 validation error for CreateChatCompletionRequest\nmessages.{index}.content\n  Input "
+    "should be a valid string [type=string_type, input_value=None, input_type=NoneType]"
+)
+
+
+@dataclass(frozen=True)
+class Quirks:
+    """Ways a real server departs from OpenAI's behaviour (all off: OpenAI's)."""
+
+    # A ``json_schema`` response_format is refused with this status (0: accepted).
+    json_schema_status: int = 0
+    # A message with ``"content": null`` is refused with this status (0: accepted).
+    null_content_status: int = 0
+    # ``tool_choice`` "required" is refused with this status and an empty message (0: not).
+    required_status: int = 0
+    # ``tool_choice`` "required"/"auto" is ignored: a scripted tool call comes back as prose.
+    # A named (forced) function is honoured.
+    ignores_tool_choice: bool = False
+    # Newlines inside JSON strings come back raw (grammar-constrained output).
+    raw_control_characters: bool = False
+
+    @classmethod
+    def llama_cpp_python(cls) -> Quirks:
+        """llama-cpp-python 0.3's server with a plain chat format (no function calling)."""
+        return cls(
+            json_schema_status=500,
+            null_content_status=500,
+            ignores_tool_choice=True,
+            raw_control_characters=True,
+        )
+
+    def refusal(self, request: dict[str, Any]) -> tuple[int, str] | None:
+        """The status and message this server refuses ``request`` with, or None."""
+        response_format = request.get("response_format")
+        if (
+            self.json_schema_status
+            and isinstance(response_format, dict)
+            and response_format.get("type") == "json_schema"
+        ):
+            return self.json_schema_status, LLAMA_CPP_JSON_SCHEMA_ERROR
+        for index, message in enumerate(request.get("messages") or []):
+            if self.null_content_status and message.get("content", "") is None:
+                return self.null_content_status, LLAMA_CPP_NULL_CONTENT_ERROR.format(index=index)
+        if self.required_status and request.get("tool_choice") == "required":
+            return self.required_status, ""
+        return None
+
+    def ignores(self, request: dict[str, Any]) -> bool:
+        return self.ignores_tool_choice and request.get("tool_choice") in (None, "required", "auto")
+
+    def json_text(self, value: Any) -> str:
+        text = json.dumps(value)
+        return text.replace("\\n", "\n") if self.raw_control_characters else text
 
 
 @dataclass
@@ -257,6 +345,10 @@ class _Handler(BaseHTTPRequestHandler):
         if problem is not None:
             self._send_error(400, problem)
             return
+        refusal = self.fake.quirks.refusal(request)
+        if refusal is not None:
+            self._send_error(*refusal)
+            return
         try:
             reply = self.fake._take_reply(request)
         except Exception as exc:  # a broken responder should fail the test loudly
@@ -332,18 +424,22 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _render(self, request: dict[str, Any], reply: Reply) -> _Answer:
+        quirks = self.fake.quirks
+        finish_reason = reply.finish_reason or "stop"
         if reply.kind == "text":
-            return _Answer(content=str(reply.payload))
+            return _Answer(content=str(reply.payload), finish_reason=finish_reason)
+        if reply.kind == "tool_call" and quirks.ignores(request):
+            return _Answer(content=f"I will use {reply.name} now.")
         forced = _forced_function(request) if reply.kind == "structured" else None
         if reply.kind == "tool_call" or forced is not None:
             return _Answer(
                 content=None,
                 tool_name=reply.name if reply.kind == "tool_call" else forced,
-                tool_arguments=json.dumps(reply.payload),
+                tool_arguments=quirks.json_text(reply.payload),
                 tool_call_id=f"call_{self.fake._next_id()}",
-                finish_reason="tool_calls",
+                finish_reason=reply.finish_reason or "tool_calls",
             )
-        return _Answer(content=json.dumps(reply.payload))
+        return _Answer(content=quirks.json_text(reply.payload), finish_reason=finish_reason)
 
     def _hang(self) -> None:
         self.close_connection = True
@@ -466,6 +562,7 @@ class FakeLLM:
 
     port: int = 0
     responder: Responder | None = None
+    quirks: Quirks = field(default_factory=Quirks)
     requests: list[dict[str, Any]] = field(default_factory=list, init=False)
     _queue: deque[Reply] = field(default_factory=deque, init=False, repr=False)
     _lock: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
@@ -508,11 +605,12 @@ class FakeLLM:
                 )
 
     def reset(self) -> None:
-        """Forget the script, the responder and the recorded requests."""
+        """Forget the script, the responder, the quirks and the recorded requests."""
         with self._lock:
             self._queue.clear()
             self.requests.clear()
             self.responder = None
+            self.quirks = Quirks()
 
     def close(self) -> None:
         """Stop serving and drop every open connection (idempotent)."""

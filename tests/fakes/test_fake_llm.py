@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from tests.fakes.fake_llm import FakeLLM, Reply
+from tests.fakes.fake_llm import MODEL_ID, FakeLLM, Quirks, Reply
 
 SCHEMA_FORMAT: Any = {
     "type": "json_schema",
@@ -357,3 +357,37 @@ def test_serves_many_concurrent_connections(fake_llm: FakeLLM) -> None:
 
     assert answers == [f"m-{i}" for i in range(n)]
     assert time.monotonic() - started < 5  # served in parallel, not 200 x 0.5s
+
+
+def test_llama_cpp_quirks_reproduce_what_its_server_does(fake_llm, client):
+    fake_llm.quirks = Quirks.llama_cpp_python()
+
+    with pytest.raises(openai.InternalServerError, match="Input should be 'text' or 'json_object'"):
+        client.chat.completions.create(model=MODEL_ID, messages=USER, response_format=SCHEMA_FORMAT)
+    null_content: Any = [*USER, {"role": "assistant", "content": None}]
+    with pytest.raises(openai.InternalServerError, match=r"messages\.1\.content"):
+        client.chat.completions.create(model=MODEL_ID, messages=null_content)
+
+    fake_llm.script(
+        Reply.tool_call("web_search", {"query": "x"}),
+        Reply.tool_call("web_search", {"query": "two\nlines"}),
+    )
+    ignored = client.chat.completions.create(
+        model=MODEL_ID, messages=USER, tools=[SEARCH_TOOL], tool_choice="required"
+    )
+    assert ignored.choices[0].message.tool_calls is None
+    assert "web_search" in (ignored.choices[0].message.content or "")
+    forced = client.chat.completions.create(
+        model=MODEL_ID,
+        messages=USER,
+        tools=[SEARCH_TOOL],
+        tool_choice={"type": "function", "function": {"name": "web_search"}},
+    )
+    (call,) = forced.choices[0].message.tool_calls or []
+    assert call.function.arguments == '{"query": "two\nlines"}'  # a raw newline
+
+
+def test_replies_can_be_cut_off_at_max_tokens(fake_llm, client):
+    fake_llm.script(Reply.text('{"answer": "cu', finish_reason="length"))
+    response = client.chat.completions.create(model=MODEL_ID, messages=USER)
+    assert response.choices[0].finish_reason == "length"
