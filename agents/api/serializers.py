@@ -1,11 +1,21 @@
 """Read-only shapes of sessions, their runs, events, tool executions and artifacts, and of
-agent instances, for the admin API."""
+agent instances, for the admin API; and upstream capabilities, which an operator may set."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
-from agents.models import AgentInstance, Artifact, Run, Session, SessionEvent, ToolExecution
+from agents.models import (
+    AgentInstance,
+    Artifact,
+    Run,
+    Session,
+    SessionEvent,
+    ToolExecution,
+    UpstreamCapability,
+)
 
 
 class SessionSerializer(serializers.ModelSerializer[Session]):
@@ -127,3 +137,28 @@ class AgentInstanceSerializer(serializers.ModelSerializer[AgentInstance]):
             "created_at",
         )
         read_only_fields = fields
+
+
+class UpstreamCapabilitySerializer(serializers.ModelSerializer[UpstreamCapability]):
+    class Meta:
+        model = UpstreamCapability
+        fields = (
+            "id",
+            "base_url",
+            "model",
+            "structured_output",
+            "tool_choice",
+            "pinned",
+            "evidence",
+            "updated_at",
+        )
+        read_only_fields = ("id", "evidence", "updated_at")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        instance = self.instance
+        for name in ("base_url", "model"):
+            if instance is not None and name in attrs and attrs[name] != getattr(instance, name):
+                raise serializers.ValidationError(
+                    {name: "A row names one endpoint and model for good; create another row."}
+                )
+        return attrs

@@ -7,5 +7,8 @@ from agents.api import views
 router = SimpleRouter()
 router.register("sessions", views.SessionViewSet, basename="admin-session")
 router.register("instances", views.AgentInstanceViewSet, basename="admin-instance")
+router.register(
+    "upstream-capabilities", views.UpstreamCapabilityViewSet, basename="admin-upstream-capability"
+)
 
 urlpatterns = router.urls

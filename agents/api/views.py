@@ -1,5 +1,6 @@
-"""Read-only admin API over the runtime: sessions (with their event timeline) and agent
-instances. Nothing here writes; sessions change only through the engine."""
+"""Admin API over the runtime: sessions (with their event timeline) and agent instances, read
+only (sessions change only through the engine); upstream capabilities, which an operator
+sets, pins or deletes (to have them learned again) through the services."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import django_filters
 from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers, viewsets
 
+from agents import services
 from agents.api.serializers import (
     AgentInstanceSerializer,
     SessionDetailSerializer,
     SessionSerializer,
+    UpstreamCapabilitySerializer,
 )
-from agents.models import AgentInstance, Session, SessionEvent
+from agents.models import AgentInstance, Session, SessionEvent, UpstreamCapability
 from maruntime.admin_api import AdminAPIMixin
 
 
@@ -72,3 +75,31 @@ class AgentInstanceViewSet(AdminAPIMixin, viewsets.ReadOnlyModelViewSet[AgentIns
     filterset_class = AgentInstanceFilter
     search_fields = ("worker",)
     ordering_fields = ("worker", "state", "heartbeat_at", "created_at")
+
+
+class UpstreamCapabilityViewSet(AdminAPIMixin, viewsets.ModelViewSet[UpstreamCapability]):
+    queryset = UpstreamCapability.objects.all()
+    serializer_class = UpstreamCapabilitySerializer
+    filterset_fields = ("base_url", "model", "pinned")
+    search_fields = ("base_url", "model")
+    ordering_fields = ("base_url", "model", "updated_at")
+    ordering = ("base_url", "model")
+
+    def _set(self, serializer: serializers.BaseSerializer[UpstreamCapability]) -> None:
+        instance = serializer.instance
+        values = {
+            name: serializer.validated_data.get(name, getattr(instance, name, default))
+            for name, default in (
+                ("base_url", ""),
+                ("model", ""),
+                ("structured_output", ""),
+                ("tool_choice", ""),
+                ("pinned", False),
+            )
+        }
+        serializer.instance = services.upstream_capability_set(**values)
+
+    perform_create = perform_update = _set
+
+    def perform_destroy(self, instance: UpstreamCapability) -> None:
+        services.upstream_capability_forget(capability=instance)

@@ -1,4 +1,5 @@
-"""Every write to sessions, runs, events and tool executions (see each module's invariants).
+"""Every write to sessions, runs, events, tool executions and upstream capabilities (see each
+module's invariants).
 
 Callers import from here: ``from agents import services`` / ``services.step_record(...)``.
 """
@@ -35,7 +36,11 @@ from agents.services.tools import (
     tool_execution_finish,
     tool_execution_outcome,
 )
-from agents.services.upstreams import upstream_capability_learn, upstream_capability_set
+from agents.services.upstreams import (
+    upstream_capability_forget,
+    upstream_capability_learn,
+    upstream_capability_set,
+)
 
 __all__ = [
     "LeaseLost",
@@ -65,6 +70,7 @@ __all__ = [
     "tool_execution_begin",
     "tool_execution_finish",
     "tool_execution_outcome",
+    "upstream_capability_forget",
     "upstream_capability_learn",
     "upstream_capability_set",
 ]

@@ -50,3 +50,8 @@ def upstream_capability_set(
         },
     )
     return capability
+
+
+def upstream_capability_forget(*, capability: UpstreamCapability) -> None:
+    """Drop what is known of an endpoint and model: the next runs negotiate it afresh."""
+    capability.delete()
