@@ -54,6 +54,17 @@ def _payloads(session: Session, event_type: str) -> list[dict[str, Any]]:
     return [e.payload for e in session.events.filter(type=event_type).order_by("seq")]
 
 
+def sgr_template(name: str, tools: list[str], **policies: Any) -> None:
+    """An ``sgr`` template offering ``tools`` (``final_answer`` required)."""
+    catalog_services.template_version_create(
+        template=catalog_services.template_upsert(name=name),
+        flavour="sgr",
+        system_prompt="Work. {available_tools}",
+        tool_policy={"tools": tools, "required": ["final_answer"]},
+        **policies,
+    )
+
+
 def _capability(fake: FakeLLM) -> UpstreamCapability:
     return UpstreamCapability.objects.get(base_url=fake.base_url)
 
@@ -147,13 +158,10 @@ def test_prose_where_a_call_is_required_fails_and_its_tokens_are_counted(upstrea
 
 
 def test_truncated_reply_is_reported_and_asked_again_with_a_larger_budget(upstream):
-    template = catalog_services.template_upsert(name="long_writer")
-    catalog_services.template_version_create(
-        template=template,
-        flavour="sgr",
-        system_prompt="Write. {available_tools}",
+    sgr_template(
+        "long_writer",
+        ["final_answer"],
         llm_policy={"max_tokens": 50, "max_tokens_on_truncation": 400},
-        tool_policy={"tools": ["final_answer"], "required": ["final_answer"]},
     )
     upstream.script(
         Reply.text('{"current_situation": "' + "Still writing. " * 100, finish_reason="length"),
@@ -173,14 +181,7 @@ def test_truncated_reply_is_reported_and_asked_again_with_a_larger_budget(upstre
 
 
 def test_an_explicit_mode_wins_and_its_rejection_says_which_setting_to_change(upstream):
-    template = catalog_services.template_upsert(name="strict")
-    catalog_services.template_version_create(
-        template=template,
-        flavour="sgr",
-        system_prompt="Answer. {available_tools}",
-        llm_policy={"structured_output": "json_schema"},
-        tool_policy={"tools": ["final_answer"], "required": ["final_answer"]},
-    )
+    sgr_template("strict", ["final_answer"], llm_policy={"structured_output": "json_schema"})
     upstream.quirks = Quirks.llama_cpp_python()
 
     session = run_agent("strict")
@@ -226,13 +227,8 @@ def test_a_pinned_capability_is_used_and_never_relearned(upstream, settings):
 
 
 def test_max_iterations_ends_a_run_that_does_not_finish(upstream):
-    template = catalog_services.template_upsert(name="planner")
-    catalog_services.template_version_create(
-        template=template,
-        flavour="sgr",
-        system_prompt="Plan. {available_tools}",
-        execution_policy={"max_iterations": 1},
-        tool_policy={"tools": ["generate_plan", "final_answer"], "required": ["final_answer"]},
+    sgr_template(
+        "planner", ["generate_plan", "final_answer"], execution_policy={"max_iterations": 1}
     )
     upstream.responder = lambda request: Reply.structured(step("generate_plan", **plan_args()))
 
