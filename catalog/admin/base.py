@@ -4,18 +4,21 @@ refused entry as a form error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pydantic
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from catalog import services
-from catalog.admin.rendering import new_version_link
+from catalog.admin.json_fields import validation_message
+from catalog.admin.rendering import add_version_url, new_version_link
 from catalog.exceptions import InvalidCatalogEntry
 from catalog.signals import announce_change
 
@@ -35,10 +38,38 @@ class VersionInline(admin.TabularInline):
 
 
 class EntryAdmin(admin.ModelAdmin):
-    """Tools, templates and pipelines: written through ``*_upsert``, never deleted here."""
+    """Tools, templates and pipelines: written through ``*_upsert``, never deleted here.
+    An entry's page links to adding a version of it, and a new entry leads straight to
+    adding its first version."""
 
     signal_kind: str
     actions = ["reindex"]
+    change_form_template = "admin/catalog/entry_change_form.html"
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        if obj is not None and obj.pk is not None:
+            context["add_version_url"] = add_version_url(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_add(
+        self, request: HttpRequest, obj: Any, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        staying = {"_continue", "_addanother", IS_POPUP_VAR} & set(request.POST)
+        if staying:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            f"The {obj._meta.verbose_name} “{obj}” was added; now add its first version.",
+        )
+        return HttpResponseRedirect(add_version_url(obj))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("name", "created_at", "updated_at") if obj else ()
@@ -81,6 +112,9 @@ class VersionAdmin(admin.ModelAdmin):
     add_fieldsets: Any
     actions = ["activate", "deactivate", "reindex"]
     list_select_related = True
+
+    class Media:
+        css = {"all": ("catalog/admin/json_fields.css",)}
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -181,9 +215,13 @@ class VersionAddForm(forms.ModelForm):
     def validate_unique(self) -> None:
         """Numbering, hashing and uniqueness are the service's."""
 
-    def _refuse(self, error: InvalidCatalogEntry) -> None:
-        field = error.param if error.param in self.fields else None
-        self.add_error(field, error.message)
+    def _refuse_when(self, check: Callable[..., Any], *args: Any) -> None:
+        """Runs a service's check; a refusal becomes an error on the field it names."""
+        try:
+            check(*args)
+        except InvalidCatalogEntry as error:
+            field = error.param if error.param in self.fields else None
+            self.add_error(field, error.message)
 
     def _check_policy(self, model: type[pydantic.BaseModel], field: str) -> None:
         if field not in self.cleaned_data:
@@ -191,6 +229,33 @@ class VersionAddForm(forms.ModelForm):
         try:
             model.model_validate(self.cleaned_data[field] or {})
         except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            self.add_error(field, f"{first['msg']} at {where}" if where else first["msg"])
+            self.add_error(field, validation_message(self._label(field), model, exc))
+
+    def _check_each(self, model: type[pydantic.BaseModel], field: str, item: str) -> list[Any]:
+        """Validates a JSON list of ``model`` objects; returns the parsed items ([] with an
+        error on the field when it is not a list or an item does not fit)."""
+        values = self.cleaned_data.get(field)
+        if values is None:
+            return []
+        if not isinstance(values, list):
+            self.add_error(field, f"{self._label(field)}: must be a JSON list of {item}s.")
+            return []
+        parsed = []
+        for number, value in enumerate(values, start=1):
+            try:
+                parsed.append(model.model_validate(value))
+            except pydantic.ValidationError as exc:
+                where = f"{item} {number}: "
+                self.add_error(field, validation_message(self._label(field), model, exc, where))
+                return []
+        return parsed
+
+    def _explain(self, helps: dict[str, SafeString | str]) -> None:
+        """Sets the help texts of the fields this form shows (a version's read-only page
+        shows none)."""
+        for field, help_text in helps.items():
+            if field in self.fields:
+                self.fields[field].help_text = help_text
+
+    def _label(self, field: str) -> str:
+        return str(self.fields[field].label or field)

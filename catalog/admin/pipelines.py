@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pydantic
-from django import forms
 from django.contrib import admin
 from django.utils.safestring import SafeString
 
 from catalog import services
 from catalog.admin.base import EntryAdmin, VersionAddForm, VersionAdmin, VersionInline
 from catalog.admin.filters import HasActiveVersionFilter
+from catalog.admin.json_fields import JSONTextField, keys_help
 from catalog.admin.rendering import pretty_json
 from catalog.models import AgentTemplateVersion, Pipeline, PipelineVersion
 from catalog.policies import PipelineStep
@@ -41,22 +40,34 @@ class PipelineVersionAddForm(VersionAddForm):
     class Meta:
         model = PipelineVersion
         fields = ("pipeline", "steps")
+        field_classes = {"steps": JSONTextField}
 
-    def clean_steps(self) -> list[dict[str, Any]]:
-        steps = self.cleaned_data.get("steps")
-        if not isinstance(steps, list) or not steps:
-            raise forms.ValidationError("A pipeline needs a JSON list of at least one step.")
-        for raw in steps:
-            try:
-                step = PipelineStep.model_validate(raw)
-            except pydantic.ValidationError as exc:
-                raise forms.ValidationError(str(exc.errors()[0]["msg"])) from exc
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        steps_help = keys_help(
+            PipelineStep,
+            "A JSON list of the templates to run in order, each step's answer being the next "
+            'one\'s task: [{"template": "researcher"}, {"template": "writer", "version": 2}]. '
+            "A step takes:",
+        )
+        self._explain({"steps": steps_help})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("steps") == []:
+            self.add_error("steps", "Steps: a pipeline needs at least one step.")
+        for number, step in enumerate(self._check_each(PipelineStep, "steps", "step"), 1):
             versions = AgentTemplateVersion.objects.filter(template__name=step.template)
             if step.version is not None:
                 versions = versions.filter(version=step.version)
             if not versions.exists():
-                raise forms.ValidationError(f"Unknown template {step.template!r} in a step.")
-        return steps
+                self.add_error(
+                    "steps",
+                    f"Steps: step {number} names an unknown template {step.template!r}"
+                    + (f" version {step.version}" if step.version is not None else "")
+                    + ".",
+                )
+        return data
 
 
 @admin.register(PipelineVersion)

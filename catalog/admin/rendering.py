@@ -1,5 +1,5 @@
-"""Read-only renderings for the catalog admin: JSON blocks, input-schema parameter tables
-and the "new version from this one" link of immutable versions."""
+"""Read-only renderings for the catalog admin: JSON blocks, input-schema parameter tables,
+and the links to a new version (from an entry's page, or from an immutable version)."""
 
 from __future__ import annotations
 
@@ -84,6 +84,18 @@ def render_input_schema(schema: Any) -> SafeString:
             ),
         )
     return format_html("{}<details><summary>JSON</summary>{}</details>", table, pretty_json(schema))
+
+
+def add_version_url(entry: Any) -> str:
+    """The add form of a new version of ``entry`` (a tool, template or pipeline): filled in
+    from its active (else latest) version, or naming the entry when it has none yet."""
+    versions = entry.versions
+    meta = versions.model._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_add")
+    current = versions.order_by("-is_active", "-version").first()
+    if current is not None:
+        return f"{url}?from={current.pk}"
+    return f"{url}?{versions.field.name}={entry.pk}"
 
 
 def new_version_link(obj: Model | None) -> SafeString | str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pydantic
 from django.contrib import admin
 from django.utils.safestring import SafeString
 
@@ -17,6 +16,7 @@ from catalog.admin.base import (
     VersionInline,
 )
 from catalog.admin.filters import HasActiveVersionFilter, TagFilter
+from catalog.admin.json_fields import JSONTextField, keys_help
 from catalog.admin.rendering import pretty_json
 from catalog.models import AgentTemplate, AgentTemplateVersion
 from catalog.policies import ExecutionPolicy, LLMPolicy, Rule, ToolPolicy
@@ -65,22 +65,48 @@ class TemplateVersionAddForm(VersionAddForm):
             "capabilities",
             "tags",
         )
+        labels = {"llm_policy": "LLM policy"}
+        field_classes = {
+            "llm_policy": JSONTextField,
+            "execution_policy": JSONTextField,
+            "tool_policy": JSONTextField,
+            "rules": JSONTextField,
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        helps: dict[str, SafeString | str] = {
+            "llm_policy": keys_help(
+                LLMPolicy,
+                "A JSON object; keys left out take their default. Empty base_url and model "
+                "fall back to OPENAI_BASE_URL and OPENAI_MODEL; api_key_ref names an "
+                "environment variable (never a key). Keys:",
+            ),
+            "execution_policy": keys_help(
+                ExecutionPolicy, "A JSON object; keys left out take their default. Keys:"
+            ),
+            "tool_policy": keys_help(
+                ToolPolicy,
+                "A JSON object: the tools the agent may be offered (by name, type, tag and "
+                "risk) and how they are chosen; keys left out take their default. Keys:",
+            ),
+            "rules": keys_help(
+                Rule,
+                "A JSON list of rules, checked before each step: when all of a rule's "
+                "'when' bounds hold (counters such as iteration_gte, searches_used_lt; "
+                "state, stage), it leaves out 'exclude', keeps only 'keep_only' and/or moves "
+                'to set_stage. Example: [{"when": {"searches_used_gte": 3}, '
+                '"exclude": ["web_search"]}]. A rule takes:',
+            ),
+        }
+        self._explain(helps)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         self._check_policy(LLMPolicy, "llm_policy")
         self._check_policy(ExecutionPolicy, "execution_policy")
         self._check_policy(ToolPolicy, "tool_policy")
-        rules = data.get("rules") or []
-        if not isinstance(rules, list):
-            self.add_error("rules", "rules must be a JSON list")
-        else:
-            for rule in rules:
-                try:
-                    Rule.model_validate(rule)
-                except pydantic.ValidationError as exc:
-                    self.add_error("rules", str(exc.errors()[0]["msg"]))
-                    break
+        self._check_each(Rule, "rules", "rule")
         return data
 
 

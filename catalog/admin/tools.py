@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from catalog import services
+from catalog import bindings, services
 from catalog.admin.base import (
     PROVENANCE,
     EntryAdmin,
@@ -16,9 +18,11 @@ from catalog.admin.base import (
     VersionInline,
 )
 from catalog.admin.filters import HasActiveVersionFilter, TagFilter
+from catalog.admin.json_fields import JSONTextField, keys_help
 from catalog.admin.rendering import pretty_json, render_input_schema
 from catalog.exceptions import InvalidCatalogEntry
 from catalog.models import Tool, ToolVersion
+from catalog.policies import ToolLimits
 
 
 class ToolVersionInline(VersionInline):
@@ -60,6 +64,25 @@ class ToolAdmin(EntryAdmin):
         )
 
 
+def binding_help() -> SafeString:
+    """What a binding holds for each kind, with the names this process knows."""
+    entrypoints = sorted(bindings.python_entrypoints())
+    servers = sorted(settings.MCP_SERVERS)
+    return format_html(
+        "A JSON object that says what runs the tool, by binding kind:"
+        '<ul class="json-keys">'
+        '<li><code>python</code>: {{"entrypoint": one of {}}}</li>'
+        '<li><code>http</code>: {{"url": "https://...", "method": "POST" (default), '
+        '"timeout_seconds": 30 (default)}}; the arguments are sent as the JSON body</li>'
+        '<li><code>mcp</code>: {{"server": a name in MCP_SERVERS ({}), "tool": its name on '
+        "that server}}</li>"
+        '<li><code>agent</code>: {{"template": an agent template\'s name}}</li>'
+        "<li><code>unbound</code>: {{}} (and say why in the unbound reason)</li></ul>",
+        ", ".join(entrypoints) or "none registered",
+        ", ".join(servers) or "none configured",
+    )
+
+
 class ToolVersionAddForm(VersionAddForm):
     class Meta:
         model = ToolVersion
@@ -75,28 +98,54 @@ class ToolVersionAddForm(VersionAddForm):
             "requires_approval",
             "limits",
         )
+        field_classes = {
+            "input_schema": JSONTextField,
+            "binding": JSONTextField,
+            "limits": JSONTextField,
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._explain(
+            {
+                "input_schema": (
+                    "The JSON Schema of the call's arguments; it describes an object, and the "
+                    'model reads its descriptions: {"type": "object", "properties": {"q": '
+                    '{"type": "string", "description": "What to look for"}}, "required": ["q"]}'
+                ),
+                "binding": binding_help(),
+                "limits": keys_help(
+                    ToolLimits,
+                    "A JSON object; a key left out (or null) sets no limit. A call running "
+                    "past timeout_seconds fails; after max_calls_per_session calls the tool is "
+                    "no longer offered in that session. Keys:",
+                ),
+            }
+        )
 
     def clean(self) -> dict[str, Any]:
+        """Each field is checked on its own, so every refused one shows its message."""
         data = super().clean() or {}
-        try:
-            if "input_schema" in data:
-                services.validate_input_schema(data["input_schema"])
-            if "binding_kind" in data:
-                binding = data.get("binding") or {}
-                if not isinstance(binding, dict):
-                    raise InvalidCatalogEntry("binding must be a JSON object", param="binding")
-                services.validate_binding(data["binding_kind"], binding)
-                if data["binding_kind"] == ToolVersion.BindingKind.UNBOUND and not data.get(
-                    "unbound_reason"
-                ):
-                    raise InvalidCatalogEntry(
-                        "an unbound tool needs an unbound_reason", param="unbound_reason"
-                    )
-            if "limits" in data:
+        if "input_schema" in data:
+            self._refuse_when(services.validate_input_schema, data["input_schema"])
+        if "binding_kind" in data:
+            self._refuse_when(self._check_binding, data["binding_kind"], data)
+        if "limits" in data:
+            self._check_policy(ToolLimits, "limits")
+            if "limits" not in self.errors:
                 data["limits"] = services.validate_tool_limits(data["limits"])
-        except InvalidCatalogEntry as error:
-            self._refuse(error)
         return data
+
+    @staticmethod
+    def _check_binding(kind: str, data: dict[str, Any]) -> None:
+        binding = data.get("binding") or {}
+        if not isinstance(binding, dict):
+            raise InvalidCatalogEntry("binding must be a JSON object", param="binding")
+        services.validate_binding(kind, binding)
+        if kind == ToolVersion.BindingKind.UNBOUND and not data.get("unbound_reason"):
+            raise InvalidCatalogEntry(
+                "an unbound tool needs an unbound_reason", param="unbound_reason"
+            )
 
 
 @admin.register(ToolVersion)

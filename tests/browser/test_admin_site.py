@@ -163,3 +163,55 @@ def test_waiting_sessions_show_what_they_wait_for(
     expect(approval).to_contain_text("Waiting for a person")
     assert failed_loads == []
     screenshot("waiting-for-approval")
+
+
+def test_an_operator_adds_a_tool_and_activates_its_version(
+    page, server, operator, failed_loads, screenshot
+):
+    log_in(page, server, operator)
+    page.goto(f"{server}/admin/catalog/tool/add/")
+    page.fill("#id_name", "weather_lookup")
+    page.select_option("#id_type", "domain")
+    page.fill("#id_category", "weather")
+    page.click("input[name=_save]")
+
+    # A new tool leads straight to its first version, the tool chosen.
+    expect(page.locator(".messagelist")).to_contain_text("now add its first version")
+    expect(page.locator("#id_tool option:checked")).to_have_text("weather_lookup")
+    expect(page.locator("#id_limits + .help, #id_limits_helptext")).to_contain_text(
+        "max_calls_per_session"
+    )
+    page.fill("#id_description", "Tomorrow's weather for a city")
+    page.fill(
+        "#id_input_schema",
+        '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}',
+    )
+    page.select_option("#id_binding_kind", "http")
+    page.fill("#id_binding", '{"url": "https://weather.example.com/lookup"}')
+    page.fill("#id_limits", '{"timeout_seconds": 0}')
+    page.uncheck("#id_activate")
+    page.click("input[name=_save]")
+
+    expect(page.locator("#id_limits_error")).to_have_text(
+        "Limits: timeout_seconds: Input should be greater than 0"
+    )
+    screenshot("version-refused")
+    page.fill("#id_limits", '{"timeout_seconds": 10}')
+    page.click("input[name=_save]")
+
+    row = page.locator("#result_list tbody tr", has_text="weather_lookup")
+    expect(row).to_have_count(1)
+    row.locator("input.action-select").check()
+    page.select_option("select[name=action]", "activate")
+    page.click("button[name=index]")
+    expect(page.locator(".messagelist")).to_have_text("Activated 1 version.")
+    screenshot("version-activated")
+
+    version = ToolVersion.objects.get(tool__name="weather_lookup")
+    assert version.is_active and version.limits == {"timeout_seconds": 10}
+    page.goto(f"{server}/admin/catalog/tool/{version.tool_id}/change/")
+    expect(page.locator(".object-tools a", has_text="Add a version")).to_have_attribute(
+        "href", f"/admin/catalog/toolversion/add/?from={version.pk}"
+    )
+    assert failed_loads == []
+    screenshot("tool-page")

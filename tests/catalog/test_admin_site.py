@@ -161,7 +161,8 @@ def test_adding_a_pipeline_version_with_an_unknown_template_is_refused(admin_cli
         _url(PipelineVersion, "add"),
         {"pipeline": pipeline.pk, "steps": json.dumps([{"template": "ghost"}]), "activate": "on"},
     )
-    assert response.status_code == 200 and "Unknown template" in response.content.decode()
+    assert response.status_code == 200
+    assert "Steps: step 1 names an unknown template &#x27;ghost&#x27;." in response.content.decode()
     assert pipeline.versions.count() == 1
 
 
@@ -273,3 +274,79 @@ def test_versions_and_runtime_rows_cannot_be_changed_or_deleted(admin_client, ro
 def test_session_page_shows_the_timeline_in_order(admin_client, rows):
     html = admin_client.get(_url(Session, "change", rows["session"].pk)).content.decode()
     assert html.index("s1") < html.index("s2")
+
+
+def test_an_entry_page_leads_to_adding_a_version(admin_client, rows):
+    tool = rows["tool"]
+    html = admin_client.get(_url(Tool, "change", tool.pk)).content.decode()
+    assert f'href="{_url(ToolVersion, "add")}?from={rows["version"].pk}"' in html
+    assert "Add a version" in html
+
+    data = {"name": "calc", "type": "aux", "aliases": "", "category": "", "tags": ""}
+    data |= {"versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"}
+    response = admin_client.post(_url(Tool, "add"), data, follow=True)
+    calc = Tool.objects.get(name="calc")
+    assert response.redirect_chain[-1][0] == f"{_url(ToolVersion, 'add')}?tool={calc.pk}"
+    assert response.context["adminform"].form.initial["tool"] == str(calc.pk)
+    assert [str(m) for m in response.context["messages"]] == [
+        "The tool “calc” was added; now add its first version."
+    ]
+
+
+def test_json_fields_explain_their_keys_and_show_json_indented(admin_client, rows):
+    tool_form = admin_client.get(f"{_url(ToolVersion, 'add')}?from={rows['version'].pk}")
+    html = tool_form.content.decode()
+    assert "<code>timeout_seconds</code>: number or null, &gt; 0, ≤ 3600, default null" in html
+    assert '<code>http</code>: {"url": "https://...", "method": "POST" (default)' in html
+    assert "{\n  &quot;type&quot;: &quot;object&quot;," in html  # the schema, indented
+
+    html = admin_client.get(_url(AgentTemplateVersion, "add")).content.decode()
+    assert "<code>max_iterations</code>: integer, ≥ 1, ≤ 200, default 10" in html
+    assert (
+        "<code>selection</code>: one of &quot;static&quot; | &quot;retrieval_per_step&quot;" in html
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "llm_policy",
+            '{"temperature": 0.3,}',
+            "LLM policy is not valid JSON: Expecting property name enclosed in double quotes "
+            "(line 1, column 21).",
+        ),
+        (
+            "llm_policy",
+            '{"tmperature": 0.3}',
+            "LLM policy: unknown key &#x27;tmperature&#x27;; it takes base_url, api_key_ref,",
+        ),
+        (
+            "execution_policy",
+            '{"max_iterations": 0}',
+            "Execution policy: max_iterations: Input should be greater than or equal to 1",
+        ),
+        ("rules", '{"exclude": []}', "Rules: must be a JSON list of rules."),
+        (
+            "rules",
+            '[{"exclude": ["x"]}, {"when": {"iteration": 3}}]',
+            "Rules: rule 2: when.iteration: Extra inputs are not permitted",
+        ),
+    ],
+)
+def test_a_refused_json_field_is_named_in_its_message(admin_client, rows, field, value, message):
+    template = AgentTemplateVersion.objects.get().template
+    data = {
+        "template": template.pk,
+        "flavour": "sgr",
+        "system_prompt": "New prompt",
+        "llm_policy": "{}",
+        "execution_policy": "{}",
+        "tool_policy": "{}",
+        "rules": "[]",
+        field: value,
+    }
+    response = admin_client.post(_url(AgentTemplateVersion, "add"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert template.versions.count() == 1
