@@ -6,6 +6,8 @@ class AgentsConfig(AppConfig):
     verbose_name = "Agents runtime"
 
     def ready(self) -> None:
+        # Importing the implementations registers them in BUILTIN_TOOLS.
+        import agents.tools.memory  # noqa: F401
         from agents.tools.builtin import BUILTIN_TOOLS
         from catalog.bindings import register_python_entrypoint
 

@@ -84,3 +84,10 @@ class StructuredOutputInvalid(DomainError):
 class ToolFailed(DomainError):
     code = "tool_failed"
     http_status = 500
+
+
+class MemoryRefused(InvalidInput):
+    """A memory or file tool's request the store refuses: a path that leaves it, a file
+    over the size limits, a missing file. The message is for the model."""
+
+    code = "memory_refused"

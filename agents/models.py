@@ -248,3 +248,40 @@ class UpstreamCapability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} at {self.base_url}"
+
+
+class MemoryEntry(models.Model):
+    """A file or directory of an agent's memory store (the memory and file tools' sandbox).
+
+    ``store`` names whose memory it is (``agents.memory.store_key``): one session's, one
+    caller's for one template (long-term memory), or one template's. ``path`` is relative
+    and normalised (``entities/bob.md``; never ``..``, never a leading ``/``), unique per
+    store; a file's parent directories exist as entries too.
+    """
+
+    class Kind(models.TextChoices):
+        FILE = "file"
+        DIR = "dir"
+
+    store = models.CharField(max_length=300)
+    path = models.CharField(max_length=500)
+    kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.FILE)
+    content = models.TextField(blank=True, default="")
+    # Bytes of ``content`` in UTF-8 (what the size limits count).
+    size = models.PositiveIntegerField(default=0)
+    # The session that last wrote the entry (a long-term store outlives its sessions).
+    session = models.ForeignKey(
+        Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["store", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "path"], name="memory_path_unique_per_store")
+        ]
+        verbose_name_plural = "memory entries"
+
+    def __str__(self) -> str:
+        return f"{self.store}:{self.path}{'/' if self.kind == self.Kind.DIR else ''}"

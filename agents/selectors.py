@@ -1,14 +1,17 @@
-"""Reads of sessions, events and artifacts for the edges (gateway, admin API)."""
+"""Reads of sessions, events, artifacts and memory stores for the edges (gateway, admin API)
+and the memory tools."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from django.db.models import Exists, QuerySet
+from django.db import DataError, OperationalError, connection, transaction
+from django.db.models import Exists, QuerySet, Sum
 
-from agents.exceptions import SessionNotFound
-from agents.models import Artifact, Run, Session
+from agents import memory
+from agents.exceptions import InvalidInput, MemoryRefused, SessionNotFound
+from agents.models import Artifact, MemoryEntry, Run, Session
 from agents.services import rows
 
 
@@ -143,3 +146,112 @@ def artifact_get(*, session: Session, artifact_id: str) -> Artifact:
     if artifact is None:
         raise SessionNotFound(f"No artifact '{artifact_id}' in session {session.pk}")
     return artifact
+
+
+# --- memory stores ---------------------------------------------------------------------
+
+
+def memory_store_of(session: Session) -> str:
+    """The store the session's memory and file tools work in (its template's
+    ``tool_policy.memory_scope``)."""
+    version = session.template_version
+    return memory.store_key(
+        scope=str((version.tool_policy or {}).get("memory_scope", "session")),
+        session_id=session.pk,
+        template=version.template.name,
+        owner=session.owner,
+    )
+
+
+def memory_store_for(*, session_id: uuid.UUID) -> str:
+    session = Session.objects.select_related("template_version__template").get(pk=session_id)
+    return memory_store_of(session)
+
+
+def session_memory(*, session: Session) -> dict[str, Any]:
+    """What a client sees of the session's memory store: its scope and every entry (files
+    with their size; the content is read one file at a time, ``session_memory_file``)."""
+    store = memory_store_of(session)
+    return {
+        "object": "list",
+        "session_id": str(session.pk),
+        "scope": store.split(":", 1)[0],
+        "data": [
+            {
+                "path": entry.path,
+                "kind": entry.kind,
+                "size": entry.size,
+                "updated_at": entry.updated_at.isoformat(),
+            }
+            for entry in memory_entries(store=store)
+        ],
+    }
+
+
+def session_memory_file(*, session: Session, path: str) -> MemoryEntry:
+    """A file of the session's memory store; ``SessionNotFound`` when it has none there."""
+    try:
+        normalised = memory.file_path(path)
+    except MemoryRefused as exc:
+        raise InvalidInput(exc.message, param="path") from exc
+    entry = memory_entry(store=memory_store_of(session), path=normalised)
+    if entry is None or entry.kind != MemoryEntry.Kind.FILE:
+        raise SessionNotFound(f"No memory file '{normalised}' in session {session.pk}")
+    return entry
+
+
+def memory_entry(*, store: str, path: str) -> MemoryEntry | None:
+    """The file or directory at the (normalised) path; None when there is none."""
+    return MemoryEntry.objects.filter(store=store, path=path).first()
+
+
+def memory_entries(*, store: str, under: str = "") -> QuerySet[MemoryEntry]:
+    """Every entry below the directory ``under`` ('' is the root), in path order."""
+    entries = MemoryEntry.objects.filter(store=store)
+    if under:
+        entries = entries.filter(path__startswith=f"{under}/")
+    return entries.order_by("path")
+
+
+def memory_size(*, store: str, path: str) -> int | None:
+    """Bytes of the file, or of every file below the directory ('' is the whole store);
+    None when nothing is at the path."""
+    if path:
+        entry = memory_entry(store=store, path=path)
+        if entry is None:
+            return None
+        if entry.kind == MemoryEntry.Kind.FILE:
+            return entry.size
+    total = memory_entries(store=store, under=path).aggregate(total=Sum("size"))["total"]
+    return int(total or 0)
+
+
+# Postgres evaluates the pattern (its regular expressions cannot backtrack without bound),
+# within this deadline; ``***=`` makes the rest of a pattern a literal string.
+_MEMORY_SEARCH_SQL = """
+SELECT e.path, line.number, line.text
+FROM agents_memoryentry e,
+     LATERAL regexp_split_to_table(e.content, E'\\n') WITH ORDINALITY AS line(text, number)
+WHERE e.store = %s AND e.kind = 'file' AND e.path = ANY(%s) AND {match}
+ORDER BY e.path, line.number
+LIMIT %s
+"""
+MEMORY_SEARCH_TIMEOUT_MS = 5_000
+
+
+def memory_search(
+    *, store: str, paths: list[str], pattern: str, regex: bool, case_sensitive: bool, limit: int
+) -> list[tuple[str, int, str]]:
+    """``(path, line number, line)`` of the lines of these files that match; a bad regular
+    expression is ``MemoryRefused``."""
+    operator = "~" if case_sensitive else "~*"
+    expression = pattern if regex else f"***={pattern}"
+    sql = _MEMORY_SEARCH_SQL.format(match=f"line.text {operator} %s")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = {MEMORY_SEARCH_TIMEOUT_MS}")
+            cursor.execute(sql, [store, paths, expression, limit])
+            return [(str(path), int(number), str(text)) for path, number, text in cursor]
+    except (DataError, OperationalError) as exc:  # a bad pattern, or the deadline passed
+        reason = str(exc).strip().splitlines()[0]
+        raise MemoryRefused(f"cannot search for {pattern[:100]!r}: {reason}") from exc

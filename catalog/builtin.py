@@ -40,7 +40,7 @@ The user answered your clarification questions:
 Continue the task with this information; do not ask the same questions again.
 """
 
-_REASONING = {"type": "string", "description": "Why this action is the right next step."}
+REASONING_ARGUMENT = {"type": "string", "description": "Why this action is the right next step."}
 
 
 def _str_list(description: str, *, min_items: int = 1, max_items: int = 10) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def _str_list(description: str, *, min_items: int = 1, max_items: int = 10) -> d
     }
 
 
-def _object(properties: dict[str, Any], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+def object_schema(properties: dict[str, Any], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": properties,
@@ -76,7 +76,7 @@ BUILTIN_TOOLS: list[dict[str, Any]] = [
         "type": "system",
         "aliases": ["reasoningtool", "ReasoningTool", "reasoning_tool"],
         "description": "Think about the situation and decide what to do next.",
-        "input_schema": _object(REASONING_FIELDS),
+        "input_schema": object_schema(REASONING_FIELDS),
     },
     {
         "name": "clarification",
@@ -85,9 +85,9 @@ BUILTIN_TOOLS: list[dict[str, Any]] = [
         "description": "Ask the user to clarify an ambiguous request before going on.",
         "long_description": "Use when terms are unclear or the request can mean several "
         "things. The run pauses until the user answers.",
-        "input_schema": _object(
+        "input_schema": object_schema(
             {
-                "reasoning": _REASONING,
+                "reasoning": REASONING_ARGUMENT,
                 "unclear_terms": _str_list("Terms that need explaining.", max_items=5),
                 "assumptions": _str_list("What you would assume otherwise.", max_items=5),
                 "questions": _str_list("Questions for the user.", max_items=3),
@@ -99,9 +99,9 @@ BUILTIN_TOOLS: list[dict[str, Any]] = [
         "type": "system",
         "aliases": ["generateplantool", "GeneratePlanTool", "generate_plan_tool"],
         "description": "Write a research plan: the goal and the steps to reach it.",
-        "input_schema": _object(
+        "input_schema": object_schema(
             {
-                "reasoning": _REASONING,
+                "reasoning": REASONING_ARGUMENT,
                 "research_goal": {"type": "string", "description": "What to find out."},
                 "planned_steps": _str_list("Steps of the plan.", min_items=2, max_items=5),
                 "search_strategies": _str_list("How to search.", max_items=4),
@@ -113,9 +113,9 @@ BUILTIN_TOOLS: list[dict[str, Any]] = [
         "type": "system",
         "aliases": ["adaptplantool", "AdaptPlanTool", "adapt_plan_tool"],
         "description": "Change the plan when new facts call for it.",
-        "input_schema": _object(
+        "input_schema": object_schema(
             {
-                "reasoning": _REASONING,
+                "reasoning": REASONING_ARGUMENT,
                 "original_goal": {"type": "string"},
                 "new_goal": {"type": "string"},
                 "plan_changes": _str_list("What changes and why.", max_items=4),
@@ -130,9 +130,9 @@ BUILTIN_TOOLS: list[dict[str, Any]] = [
         "aliases": ["websearchtool", "WebSearchTool", "web_search_tool"],
         "description": "Search the web for current information and sources.",
         "needs_search_api": True,
-        "input_schema": _object(
+        "input_schema": object_schema(
             {
-                "reasoning": _REASONING,
+                "reasoning": REASONING_ARGUMENT,
                 "query": {"type": "string", "description": "The search query."},
                 "max_results": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
             },
@@ -150,9 +150,9 @@ BUILTIN_TOOLS: list[dict[str, Any]] = [
         ],
         "description": "Read the full text of web pages found by a search.",
         "needs_search_api": True,
-        "input_schema": _object(
+        "input_schema": object_schema(
             {
-                "reasoning": _REASONING,
+                "reasoning": REASONING_ARGUMENT,
                 "urls": {
                     "type": "array",
                     "items": {"type": "string"},
@@ -169,9 +169,9 @@ BUILTIN_TOOLS: list[dict[str, Any]] = [
         "tags": ["report"],
         "aliases": ["createreporttool", "CreateReportTool", "create_report_tool"],
         "description": "Write a detailed report (stored as a downloadable artifact).",
-        "input_schema": _object(
+        "input_schema": object_schema(
             {
-                "reasoning": _REASONING,
+                "reasoning": REASONING_ARGUMENT,
                 "title": {"type": "string"},
                 "content": {"type": "string", "description": "The report in Markdown."},
                 "confidence": {"type": "string", "enum": ["high", "medium", "low"]},
@@ -183,9 +183,9 @@ BUILTIN_TOOLS: list[dict[str, Any]] = [
         "type": "system",
         "aliases": ["finalanswertool", "FinalAnswerTool", "final_answer_tool"],
         "description": "Give the final answer to the user and finish the task.",
-        "input_schema": _object(
+        "input_schema": object_schema(
             {
-                "reasoning": _REASONING,
+                "reasoning": REASONING_ARGUMENT,
                 "completed_steps": _str_list("What was done.", max_items=10),
                 "answer": {"type": "string", "description": "The answer for the user."},
                 "status": {"type": "string", "enum": ["completed", "failed"]},
@@ -278,9 +278,9 @@ def agent_tool(template: dict[str, Any]) -> dict[str, Any]:
         "aliases": [],
         "description": f"Delegate a task to the {template['name']} agent. "
         f"{template['capabilities']}",
-        "input_schema": _object(
+        "input_schema": object_schema(
             {
-                "reasoning": _REASONING,
+                "reasoning": REASONING_ARGUMENT,
                 "task": {"type": "string", "description": "The task, self-contained."},
             }
         ),

@@ -7,9 +7,9 @@ in a policy is an error, not a silently ignored setting.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 # ``auto``: negotiated per upstream endpoint and model (``agents.engine.capabilities``).
 StructuredOutputMode = Literal["auto", "json_schema", "json_object", "function_call", "text"]
@@ -20,6 +20,18 @@ RISK_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 class _Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Fields added after versions were stored: left out of the stored JSON while they hold
+    # their default, so every existing version keeps its content hash (a seed does not
+    # re-version unchanged entries).
+    added_later: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _leave_out_later_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        for name in self.added_later:
+            if getattr(self, name) == type(self).model_fields[name].default:
+                data.pop(name, None)
+        return data
 
 
 class LLMPolicy(_Policy):
@@ -61,6 +73,12 @@ class ToolPolicy(_Policy):
     max_tools_in_prompt: int = Field(default=12, ge=1, le=128)
     selection: Literal["static", "retrieval_per_step"] = "static"
     retrieval_k: int = Field(default=5, ge=1, le=50)
+    # Whose memory store the memory and file tools use (``agents.memory.store_key``): the
+    # session's own, the caller's for this template across sessions (long-term memory),
+    # or one shared by every caller of the template.
+    memory_scope: Literal["session", "owner", "template"] = "session"
+
+    added_later: ClassVar[frozenset[str]] = frozenset({"memory_scope"})
 
 
 class ToolLimits(_Policy):

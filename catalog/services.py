@@ -489,9 +489,10 @@ def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
     version is activated only where the entry is new or its active version is a built-in
     one: a version an admin activated stays active (``seed_may_activate``)."""
     from catalog.builtin import BUILTIN_TEMPLATES, BUILTIN_TOOLS, ROUTER_TEMPLATE, agent_tool
+    from catalog.builtin_memory import MEMORY_TOOLS
 
     summary = SeedSummary()
-    for spec in BUILTIN_TOOLS:
+    for spec in [*BUILTIN_TOOLS, *MEMORY_TOOLS]:
         tool = tool_upsert(
             name=spec["name"],
             type=spec["type"],

@@ -12,6 +12,8 @@ urlpatterns = [
     path("v1/sessions/<str:session_id>/cancel", sessions.session_cancel_view),
     path("v1/sessions/<str:session_id>/approval", sessions.session_approval),
     path("v1/sessions/<str:session_id>/artifacts/<str:artifact_id>", sessions.session_artifact),
+    path("v1/sessions/<str:session_id>/memory", sessions.session_memory_view),
+    path("v1/sessions/<str:session_id>/memory/<path:path>", sessions.session_memory_file_view),
     path("v1/tools", tools.tools_list),
     path("v1/tools/search", tools.tools_search),
     path("v1/agents/search", tools.agents_search),

@@ -1,5 +1,5 @@
 """The Django admin site for the runtime: read-only views of sessions (with their timeline,
-``timeline.py``), runs, tool executions, artifacts and agent instances. Only the engine
+``timeline.py``), runs, tool executions, artifacts, memory stores and agent instances. Only the engine
 writes these rows, so the admin never adds, changes or deletes them; its one write is a
 person's answer to a call waiting for approval, through ``services.session_approve``. Upstream
 capabilities are the exception: an operator sets (and pins) what an endpoint accepts, through
@@ -28,6 +28,7 @@ from agents.exceptions import ApprovalNotPending
 from agents.models import (
     AgentInstance,
     Artifact,
+    MemoryEntry,
     Run,
     Session,
     ToolExecution,
@@ -269,6 +270,26 @@ class ArtifactAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "session", "content_type", "created_at")
     list_filter = ("content_type",)
     search_fields = ("name", "session__id")
+
+
+@admin.register(MemoryEntry)
+class MemoryEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The memory stores' files; a store is ``session:<id>``, ``owner:<template>:<key>``
+    or ``template:<name>`` (search by a session id to find its own)."""
+
+    list_display = ("path", "kind", "size", "store", "session", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("store", "path", "session__id")
+    fields = readonly_fields = (
+        "store",
+        "path",
+        "kind",
+        "size",
+        "session",
+        "content",
+        "created_at",
+        "updated_at",
+    )
 
 
 @admin.register(AgentInstance)

@@ -1,5 +1,5 @@
 """``/v1/sessions``: list, inspect, follow (resumable SSE), cancel, approve a pending
-tool call, artifacts."""
+tool call, artifacts, the memory store."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from agents.models import Session
 from agents.selectors import (
     artifact_get,
     session_get,
+    session_memory,
+    session_memory_file,
     session_settled_at,
     session_summary,
     sessions_list,
@@ -168,3 +170,33 @@ async def session_artifact(
     response = HttpResponse(content, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _memory(session_id: str, owner: str) -> dict[str, object]:
+    return session_memory(session=session_get(session_id=session_id, owner=owner))
+
+
+@api_view("GET")
+async def session_memory_view(request: HttpRequest, session_id: str) -> HttpResponseBase:
+    """The files and directories of the session's memory store (the memory and file
+    tools' workspace)."""
+    return json_response(await run_sync(_memory)(session_id, caller_owner(request)))
+
+
+def _memory_file(session_id: str, path: str, owner: str) -> dict[str, object]:
+    session = session_get(session_id=session_id, owner=owner)
+    entry = session_memory_file(session=session, path=path)
+    return {
+        "object": "memory.file",
+        "path": entry.path,
+        "size": entry.size,
+        "content": entry.content,
+        "updated_at": entry.updated_at.isoformat(),
+    }
+
+
+@api_view("GET")
+async def session_memory_file_view(
+    request: HttpRequest, session_id: str, path: str
+) -> HttpResponseBase:
+    return json_response(await run_sync(_memory_file)(session_id, path, caller_owner(request)))

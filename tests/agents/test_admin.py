@@ -201,3 +201,26 @@ def test_an_operator_pins_what_an_upstream_accepts(admin_client):
     )
     learned.refresh_from_db()
     assert learned.structured_output == "text"  # negotiation leaves a pinned row alone
+
+
+def test_the_admin_shows_a_sessions_memory_files(admin_client):
+    from agents.selectors import memory_store_of
+    from agents.services.memory import memory_file_write
+
+    call_command("seed_builtin", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    version = AgentTemplateVersion.objects.get(template__name="sgr_agent", is_active=True)
+    session, _ = services.session_start(template_version=version, task="remember")
+    entry = memory_file_write(
+        store=memory_store_of(session),
+        path="people/ann.md",
+        content="Ann likes tea.",
+        session_id=session.pk,
+    )
+
+    listing = admin_client.get(
+        reverse("admin:agents_memoryentry_changelist"), {"q": str(session.pk)}
+    ).content.decode()
+    assert "people/ann.md" in listing and f"session:{session.pk}" in listing
+    page = admin_client.get(reverse("admin:agents_memoryentry_change", args=[entry.pk]))
+    assert page.status_code == 200 and "Ann likes tea." in page.content.decode()
+    assert admin_client.get(reverse("admin:agents_memoryentry_add")).status_code == 403

@@ -8,23 +8,14 @@ from django.core.management import call_command
 from catalog import bindings
 from tests.catalog.seeding.layouts import MAIN_LAYOUT, make_repo
 
-BUILTINS = (
-    "reasoning",
-    "clarification",
-    "generate_plan",
-    "adapt_plan",
-    "web_search",
-    "extract_page_content",
-    "create_report",
-    "final_answer",
-)
-
 
 @pytest.fixture
 def entrypoints(monkeypatch):
-    """The built-in implementations, registered for this test only."""
+    """The built-in implementations a worker registers (and only those), for this test."""
+    from agents.tools.builtin import BUILTIN_TOOLS
+
     monkeypatch.setattr(bindings, "_PYTHON_ENTRYPOINTS", set())
-    for name in BUILTINS:
+    for name in BUILTIN_TOOLS:
         bindings.register_python_entrypoint(name)
     return bindings.python_entrypoints()
 

@@ -289,6 +289,33 @@ class FakeTestTool(BaseTool):
 
 # --- 0.3-0.4: sgr_deep_research/core/tools/*.py with mem_tools/, agents.yaml ---------------
 
+
+def _memory_tool(class_name: str, *fields: str) -> str:
+    """A memory-branch tool class with the branch's field names (descriptions our own)."""
+    lines = [f'    {name}: str = Field(description="The {name}.")' for name in fields]
+    return (
+        "from pydantic import Field\n\n"
+        "from sgr_deep_research.core.base_tool import BaseTool\n\n\n"
+        f"class {class_name}(BaseTool):\n"
+        f'    """Memory tool {class_name}."""\n\n'
+        '    reasoning: str = Field(description="Why.", max_length=200)\n' + "\n".join(lines) + "\n"
+    )
+
+
+# The branch's nine other memory tools: class name, file, fields (as on the branch).
+MEMORY_TOOL_FIELDS = {
+    "ReadFileTool": ("read_file_tool", ("file_path",)),
+    "UpdateFileTool": ("update_file_tool", ("file_path", "old_content", "new_content")),
+    "DeleteFileTool": ("delete_file_tool", ("file_path",)),
+    "CheckIfFileExistsTool": ("check_if_file_exists_tool", ("file_path",)),
+    "CreateDirTool": ("create_dir_tool", ("dir_path",)),
+    "CheckIfDirExistsTool": ("check_if_dir_exists_tool", ("dir_path",)),
+    "GetSizeTool": ("get_size_tool", ("file_or_dir_path",)),
+    "GetListFilesTool": ("get_list_files_tool", ()),
+    "GoToLinkTool": ("go_to_link_tool", ("link_string",)),
+}
+
+
 MEMORY_LAYOUT: dict[str, str] = {
     "sgr_deep_research/__init__.py": "",
     "sgr_deep_research/core/base_tool.py": BASE_TOOL,
@@ -352,12 +379,30 @@ class MemoryAgent(SGRToolCallingAgent):
 agents:
   memory_agent:
     base_class: "MemoryAgent"
-    tools: ["WebSearchTool", "CreateFileTool", "FinalAnswerTool"]
+    tools:
+      - "WebSearchTool"
+      - "CreateFileTool"
+      - "ReadFileTool"
+      - "UpdateFileTool"
+      - "DeleteFileTool"
+      - "CheckIfFileExistsTool"
+      - "CreateDirTool"
+      - "CheckIfDirExistsTool"
+      - "GetSizeTool"
+      - "GetListFilesTool"
+      - "GoToLinkTool"
+      - "FinalAnswerTool"
     llm:
       model: "model-m"
       temperature: 0.1
 """,
 }
+MEMORY_LAYOUT.update(
+    {
+        f"sgr_deep_research/core/tools/mem_tools/{module}.py": _memory_tool(name, *fields)
+        for name, (module, fields) in MEMORY_TOOL_FIELDS.items()
+    }
+)
 
 # --- 0.2: several tools per file, agent classes, config.yaml without agents -----------------
 

@@ -36,14 +36,31 @@ def test_memory_branch_is_read_without_checking_it_out(main_repo, entrypoints, s
     assert version.description == "Создаем новый файл в памяти агента."
     assert "проверяем лимиты" in version.long_description
     assert version.input_schema["properties"]["file_path"]["description"] == "Путь к файлу"
-    assert version.unbound_reason == (
-        "no built-in implementation for 'create_file' (sgr-agent-core class CreateFileTool)"
-    )
+    # Bound to maruntime's memory store (agents/tools/memory.py).
+    assert version.binding_kind == "python" and version.binding == {"entrypoint": "create_file"}
     assert version.source_branch == "sgr-memory-agent"
     assert version.source_path == "sgr_deep_research/core/tools/mem_tools/create_file_tool.py"
     memory = template("memory_agent")
     assert memory.flavour == "sgr_tool_calling"
-    assert memory.tool_policy["tools"] == ["reasoning", "web_search", "create_file", "final_answer"]
+    assert memory.tool_policy["tools"] == [
+        "reasoning",
+        "web_search",
+        "create_file",
+        "read_file",
+        "update_file",
+        "delete_file",
+        "check_if_file_exists",
+        "create_dir",
+        "check_if_dir_exists",
+        "get_size",
+        "get_list_files",
+        "go_to_link",
+        "final_answer",
+    ]
+    # Every memory tool is bound to maruntime's store: the imported agent can run.
+    memory_tools = ToolVersion.objects.filter(tool__tags__contains=["mem_tools"])
+    assert memory_tools.count() == 10
+    assert not memory_tools.filter(binding_kind="unbound")
     assert memory.llm_policy["model"] == "model-m"
     assert memory.llm_policy["api_key_ref"] == ""
 
