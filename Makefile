@@ -8,7 +8,7 @@ MARUNTIME_CACHE ?= $(HOME)/.cache/maruntime
 ANCHORS := $(MARUNTIME_CACHE)/anchors
 
 .PHONY: run test test-browser browser-deps lint bench bench-anchors migrate seed serve-gateway \
-	serve-admin pool llama-server llama-models test-real conformance
+	serve-admin pool llama-server llama-models test-real conformance sgr-agent-core-sdist
 
 LLAMA_REQUIREMENTS := tests/real_servers/requirements.txt
 LLAMA_CPP_VERSION := $(shell sed -n 's/^llama-cpp-python.*==//p' $(LLAMA_REQUIREMENTS))
@@ -68,6 +68,13 @@ $(ANCHORS)/sgr/.installed: bench/anchors.txt
 
 bench: migrate bench-anchors
 	MARUNTIME_CACHE=$(MARUNTIME_CACHE) $(PY) -m bench
+
+# sgr-agent-core 0.7.1's source distribution (its whole tree), which
+# tests/catalog/seeding/test_release_07.py seeds when it is in the cache.
+SGR_SDIST_DIR := $(MARUNTIME_CACHE)/sgr-agent-core
+sgr-agent-core-sdist: $(VENV)/.installed
+	test -f $(SGR_SDIST_DIR)/sgr_agent_core-0.7.1.tar.gz || $(VENV)/bin/pip download \
+		--quiet --no-deps --no-binary :all: sgr-agent-core==0.7.1 -d $(SGR_SDIST_DIR)
 
 serve-gateway: migrate
 	MARUNTIME_SURFACE=gateway $(PY) manage.py serve --port $(PORT) --no-pool

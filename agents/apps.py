@@ -7,7 +7,7 @@ class AgentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing the implementations registers them in BUILTIN_TOOLS.
-        import agents.tools.memory  # noqa: F401
+        from agents.tools import discovery, memory, search_providers  # noqa: F401
         from agents.tools.builtin import BUILTIN_TOOLS
         from catalog.bindings import register_python_entrypoint
 

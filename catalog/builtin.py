@@ -194,6 +194,89 @@ BUILTIN_TOOLS: list[dict[str, Any]] = [
     },
 ]
 
+# sgr-agent-core 0.7's tools beyond the research toolkit: the dialog reply, tool discovery
+# and skills run; its shell tool maruntime refuses. A spec with ``unavailable`` is stored
+# unbound with that reason, so it is never offered and a definition naming it resolves.
+BUILTIN_TOOLS += [
+    {
+        "name": "answer",
+        "type": "system",
+        "aliases": ["answertool", "AnswerTool", "answer_tool"],
+        "description": "Reply to the user and wait for their next message (the dialog goes on).",
+        "input_schema": object_schema(
+            {
+                "reasoning": REASONING_ARGUMENT,
+                "intermediate_result": {"type": "string", "description": "The reply."},
+                "continue_research": {"type": "boolean", "default": True},
+            },
+            optional=("continue_research",),
+        ),
+    },
+    *(
+        {
+            "name": f"{engine}_search",
+            "type": "domain",
+            "tags": ["search", "web", engine],
+            "aliases": [],
+            "description": f"Search the web with {title} for current information and sources.",
+            "needs_setting": key,
+            "input_schema": object_schema(
+                {
+                    "reasoning": REASONING_ARGUMENT,
+                    "query": {"type": "string", "description": "The search query."},
+                    "max_results": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
+                    "offset": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "default": 0,
+                        "description": "Results to skip: the next page starts at the last count.",
+                    },
+                },
+                optional=("max_results", "offset"),
+            ),
+        }
+        for engine, title, key in (
+            ("brave", "Brave Search", "BRAVE_API_KEY"),
+            ("perplexity", "Perplexity", "PERPLEXITY_API_KEY"),
+        )
+    ),
+    {
+        "name": "search_tools",
+        "type": "system",
+        "tags": ["discovery"],
+        "aliases": ["searchtoolstool", "SearchToolsTool", "search_tools_tool"],
+        "description": "Find more of your tools by describing the capability you need.",
+        "input_schema": object_schema(
+            {"query": {"type": "string", "description": "e.g. 'search the web'."}}
+        ),
+    },
+    {
+        "name": "use_skill",
+        "type": "system",
+        "tags": ["skills"],
+        "aliases": ["skilltool", "SkillTool", "skill_tool"],
+        "description": "Load the instructions of a skill by its name before doing that task.",
+        "input_schema": object_schema(
+            {"skill_name": {"type": "string", "description": "The skill's name."}}
+        ),
+    },
+    {
+        "name": "run_command",
+        "type": "domain",
+        "tags": ["shell"],
+        "aliases": ["runcommandtool", "RunCommandTool", "run_command_tool"],
+        "description": "Run a shell command in a sandboxed workspace.",
+        "input_schema": object_schema(
+            {"reasoning": REASONING_ARGUMENT, "command": {"type": "string"}}
+        ),
+        "risk_level": "critical",
+        "requires_approval": True,
+        "unavailable": "maruntime runs no shell commands: its processes have no sandbox that "
+        "cuts the network, confines the filesystem to a scratch directory and bounds time and "
+        "output; bind this tool to an MCP server or HTTP service that provides one",
+    },
+]
+
 RESEARCH_TOOLS = [
     "clarification",
     "generate_plan",
@@ -267,6 +350,33 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
         [],
     ),
 ]
+
+
+ASSISTANT_TEMPLATE: dict[str, Any] = {
+    "name": "assistant",
+    "description": "A plain conversational assistant: answers each message, no research loop.",
+    "flavour": "tool_calling",
+    "system_prompt": """\
+You are a helpful assistant in a conversation. Today is {current_date}.
+
+Reply to each message with the answer tool, briefly and in the language of the user. When
+the user says the conversation is over, close it with the final answer tool.
+
+Tools offered in this step:
+{available_tools}
+""",
+    "initial_user_prompt": "{task}",
+    # A step per reply, counted over the whole conversation.
+    "execution_policy": {
+        "max_iterations": 200,
+        "max_clarifications": 0,
+        "max_searches": 0,
+        "tool_budget": 1000,
+    },
+    "tool_policy": {"tools": ["answer", "final_answer"], "required": ["answer"]},
+    "capabilities": "Talks with the user: answers questions from what it knows, turn by turn.",
+    "tags": ["dialog", "tool_calling"],
+}
 
 
 def agent_tool(template: dict[str, Any]) -> dict[str, Any]:

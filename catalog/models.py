@@ -194,3 +194,22 @@ class PipelineVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pipeline.name}@{self.version}"
+
+
+class Skill(Provenance):
+    """An Agent Skill (sgr-agent-core 0.7.1; a ``SKILL.md`` file): instructions an agent
+    loads when it needs them, with the ``use_skill`` tool. Not versioned: a re-seed or an
+    edit replaces the text (a session reads it at the moment it uses the skill)."""
+
+    name = models.CharField(max_length=100, unique=True, validators=[slug_validator])
+    description = models.CharField(max_length=1000)
+    # The file's body, without its frontmatter.
+    content = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from catalog.exceptions import CatalogNotFound
-from catalog.models import AgentTemplateVersion, PipelineVersion, ToolVersion
+from catalog.models import AgentTemplateVersion, PipelineVersion, Skill, ToolVersion
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,12 @@ def template_version_for_step(*, template: str, version: int | None) -> AgentTem
     if found is None:
         raise CatalogNotFound(f"pipeline step template {template!r} has no usable version")
     return found
+
+
+def skill_get(name: str) -> Skill | None:
+    """The skill of that name (any spelling of its case), or None."""
+    return Skill.objects.filter(name=name.strip().lower()).first()
+
+
+def skill_names() -> list[str]:
+    return list(Skill.objects.order_by("name").values_list("name", flat=True))

@@ -26,6 +26,7 @@ from catalog.models import (
     AgentTemplateVersion,
     Pipeline,
     PipelineVersion,
+    Skill,
     Tool,
     ToolVersion,
     slug_validator,
@@ -425,6 +426,30 @@ def pipeline_version_create(
     return _store_version(pipeline, {"steps": normalised}, extra={}, activate=activate)
 
 
+# --- skills ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def skill_upsert(
+    *, name: str, description: str, content: str, provenance: Mapping[str, str] | None = None
+) -> tuple[Skill, bool]:
+    """Create the skill or replace its text; returns ``(skill, changed)`` (False when it
+    already read exactly so)."""
+    validate_name(name)
+    if not description.strip():
+        raise InvalidCatalogEntry("a skill needs a description", param="description")
+    fields = {
+        "description": description[:1000],
+        "content": content,
+        **{k: (provenance or {}).get(k, "") for k in PROVENANCE_FIELDS},
+    }
+    skill = Skill.objects.filter(name=name).first()
+    if skill is not None and all(getattr(skill, k) == v for k, v in fields.items()):
+        return skill, False
+    skill, _ = Skill.objects.update_or_create(name=name, defaults=fields)
+    return skill, True
+
+
 # --- deleting entries --------------------------------------------------------------------
 
 _SIGNAL_KIND = {Tool: "tool", AgentTemplate: "agent", Pipeline: "pipeline"}
@@ -484,11 +509,18 @@ class SeedSummary:
 
 @transaction.atomic
 def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
-    """Write the built-in tools and templates (idempotent). Without a search API key the
-    search tools are stored unbound, with the reason, and so never offered. A built-in
+    """Write the built-in tools and templates (idempotent). Without a search API key
+    (Tavily's, or another engine's setting) the search tools are stored unbound, with the
+    reason, and so never offered; so is a tool the catalog refuses (``unavailable``). A built-in
     version is activated only where the entry is new or its active version is a built-in
     one: a version an admin activated stays active (``seed_may_activate``)."""
-    from catalog.builtin import BUILTIN_TEMPLATES, BUILTIN_TOOLS, ROUTER_TEMPLATE, agent_tool
+    from catalog.builtin import (
+        ASSISTANT_TEMPLATE,
+        BUILTIN_TEMPLATES,
+        BUILTIN_TOOLS,
+        ROUTER_TEMPLATE,
+        agent_tool,
+    )
     from catalog.builtin_memory import MEMORY_TOOLS
 
     summary = SeedSummary()
@@ -499,21 +531,24 @@ def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
             aliases=spec["aliases"],
             tags=[*spec.get("tags", []), "builtin"],
         )
-        offered = search_api_key or not spec.get("needs_search_api")
-        reason = "" if offered else "TAVILY_API_KEY is not set: web search is not configured"
+        reason = spec.get("unavailable", "")
+        if spec.get("needs_search_api") and not search_api_key:
+            reason = "TAVILY_API_KEY is not set: web search is not configured"
+        if spec.get("needs_setting") and not getattr(settings, spec["needs_setting"], ""):
+            reason = f"{spec['needs_setting']} is not set: this search engine is not configured"
         version, created = tool_version_create(
             tool=tool,
             description=spec["description"],
             long_description=spec.get("long_description", ""),
             input_schema=spec["input_schema"],
-            binding_kind=ToolVersion.BindingKind.PYTHON
-            if offered
-            else ToolVersion.BindingKind.UNBOUND,
-            binding={"entrypoint": spec["name"]} if offered else {},
+            binding_kind=ToolVersion.BindingKind.UNBOUND
+            if reason
+            else ToolVersion.BindingKind.PYTHON,
+            binding={} if reason else {"entrypoint": spec["name"]},
             unbound_reason=reason,
-            risk_level=ToolVersion.Risk.MEDIUM
-            if spec.get("needs_search_api")
-            else ToolVersion.Risk.LOW,
+            risk_level=spec.get("risk_level")
+            or (ToolVersion.Risk.LOW if spec["type"] != "domain" else ToolVersion.Risk.MEDIUM),
+            requires_approval=spec.get("requires_approval", False),
             provenance=BUILTIN_PROVENANCE,
             seeded=True,
         )
@@ -535,6 +570,7 @@ def catalog_seed_builtin(*, search_api_key: str) -> SeedSummary:
         )
         summary.record(version, created=created)
     _seed_template(ROUTER_TEMPLATE, summary)
+    _seed_template(ASSISTANT_TEMPLATE, summary)
     return summary
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("v1/sessions/<str:session_id>/events", sessions.session_events),
     path("v1/sessions/<str:session_id>/cancel", sessions.session_cancel_view),
     path("v1/sessions/<str:session_id>/approval", sessions.session_approval),
+    path("v1/sessions/<str:session_id>/fork", sessions.session_fork_view),
     path("v1/sessions/<str:session_id>/artifacts/<str:artifact_id>", sessions.session_artifact),
     path("v1/sessions/<str:session_id>/memory", sessions.session_memory_view),
     path("v1/sessions/<str:session_id>/memory/<path:path>", sessions.session_memory_file_view),

@@ -158,6 +158,13 @@ if LLM_STRUCTURED_OUTPUT not in ("", "auto", "json_schema", "json_object", "func
 # Tavily-compatible search API for web_search / extract_page_content.
 TAVILY_BASE_URL = env.str("TAVILY_BASE_URL", default="https://api.tavily.com")
 TAVILY_API_KEY = env.str("TAVILY_API_KEY", default="")
+# The other search engines of sgr-agent-core 0.7 (tools brave_search, perplexity_search).
+BRAVE_API_KEY = env.str("BRAVE_API_KEY", default="")
+BRAVE_SEARCH_URL = env.str(
+    "BRAVE_SEARCH_URL", default="https://api.search.brave.com/res/v1/web/search"
+)
+PERPLEXITY_API_KEY = env.str("PERPLEXITY_API_KEY", default="")
+PERPLEXITY_SEARCH_URL = env.str("PERPLEXITY_SEARCH_URL", default="https://api.perplexity.ai/search")
 
 # How deep agent-as-tool delegation may nest (a child of a child ...).
 DELEGATION_MAX_DEPTH = env.int("DELEGATION_MAX_DEPTH", default=2)

@@ -1,7 +1,8 @@
 """The Django admin site for the runtime: read-only views of sessions (with their timeline,
-``timeline.py``), runs, tool executions, artifacts, memory stores and agent instances. Only the engine
-writes these rows, so the admin never adds, changes or deletes them; its one write is a
-person's answer to a call waiting for approval, through ``services.session_approve``. Upstream
+``timeline.py``), runs, tool executions, artifacts, memory stores and agent instances. Only
+the engine writes these rows, so the admin never adds, changes or deletes them; its one
+write is a person's answer to a call waiting for approval, through
+``services.session_approve``. Upstream
 capabilities are the exception: an operator sets (and pins) what an endpoint accepts, through
 ``services.upstream_capability_set``."""
 

@@ -1,6 +1,7 @@
 """Which tools one step offers: the rules' survivors, then either all of them (``static``)
-or the required ones plus the best matches for this step (``retrieval_per_step``), capped
-at ``max_tools_in_prompt``. The choice and its reasons become a ``tool_selection`` event."""
+or the required ones (and those found with ``search_tools``) plus the best matches for this
+step (``retrieval_per_step``), capped at ``max_tools_in_prompt``. The choice and its reasons
+become a ``tool_selection`` event."""
 
 from __future__ import annotations
 
@@ -69,8 +70,13 @@ async def select_tools(
     policy = definition.tool_policy
     cap = policy.max_tools_in_prompt
     excluded = {name: f"rule: {why}" for name, why in ruled.excluded.items()}
-    required = [name for name in ruled.tools if name in policy.required]
-    reasons = {name: "required" for name in required}
+    # Tools the agent found with search_tools are offered from then on, like required ones.
+    discovered = set(context.get("discovered_tools") or [])
+    required = [name for name in ruled.tools if name in policy.required or name in discovered]
+    reasons = {
+        name: "required" if name in policy.required else "discovered with search_tools"
+        for name in required
+    }
     if policy.selection == "static":
         offered = required + [name for name in ruled.tools if name not in required]
         reasons.update({name: "template tool" for name in offered if name not in reasons})

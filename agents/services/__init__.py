@@ -6,6 +6,7 @@ Callers import from here: ``from agents import services`` / ``services.step_reco
 
 from agents.services.context import declined_call_content, new_context
 from agents.services.events import NewEvent
+from agents.services.forks import session_fork
 from agents.services.runs import (
     LeaseLost,
     RunCancelled,
@@ -64,6 +65,7 @@ __all__ = [
     "runs_cancel_requested",
     "session_approve",
     "session_cancel",
+    "session_fork",
     "session_message",
     "session_start",
     "step_record",

@@ -8,6 +8,7 @@ defaults and ignores the rest.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -55,6 +56,18 @@ async def clarification(arguments: dict[str, Any], context: ToolContext) -> Tool
     )
 
 
+@builtin("answer", pure=True)
+async def answer(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    """Reply to the user without ending the dialog (sgr-agent-core's DialogAgent): the
+    turn ends with the reply, and the session waits for the user's next message."""
+    reply = str(arguments.get("intermediate_result") or arguments.get("answer") or "")
+    return ToolOutcome(
+        content="Reply sent to the user; waiting for their next message.",
+        ending="clarification",
+        payload={"questions": [], "content": reply},
+    )
+
+
 @builtin("generate_plan", pure=True)
 async def generate_plan(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
     plan = {
@@ -92,24 +105,27 @@ async def _search_api(path: str, body: dict[str, Any]) -> dict[str, Any]:
         return dict(response.json())
 
 
-@builtin("web_search")
-async def web_search(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
-    query = str(arguments.get("query", ""))
-    max_results = int(arguments.get("max_results") or 5)
-    data = await _search_api("/search", {"query": query, "max_results": max_results})
-    results = data.get("results") or []
+@dataclass(frozen=True)
+class SearchResult:
+    """One hit of a web search engine, as every engine's tool reports it."""
+
+    url: str
+    title: str
+    text: str
+
+
+def search_outcome(query: str, results: list[SearchResult], context: ToolContext) -> ToolOutcome:
+    """The hits, numbered as the session's sources (a URL seen before keeps its number), and
+    one search counted (the ``max_searches`` limit)."""
     known = {s["url"] for s in context.state.get("sources") or []}
     sources = list(context.state.get("sources") or [])
     lines = []
-    for result in results[:max_results]:
-        url = str(result.get("url", ""))
-        if url and url not in known:
-            known.add(url)
-            sources.append(
-                {"number": len(sources) + 1, "url": url, "title": result.get("title", "")}
-            )
-        number = next((s["number"] for s in sources if s["url"] == url), "?")
-        lines.append(f"[{number}] {result.get('title', '')} — {url}\n{result.get('content', '')}")
+    for result in results:
+        if result.url and result.url not in known:
+            known.add(result.url)
+            sources.append({"number": len(sources) + 1, "url": result.url, "title": result.title})
+        number = next((s["number"] for s in sources if s["url"] == result.url), "?")
+        lines.append(f"[{number}] {result.title} — {result.url}\n{result.text}")
     content = f"Search: {query}\n\n" + ("\n\n".join(lines) if lines else "No results.")
     return ToolOutcome(
         content=content,
@@ -117,6 +133,18 @@ async def web_search(arguments: dict[str, Any], context: ToolContext) -> ToolOut
         counters={"searches_used": 1},
         payload={"results": len(results)},
     )
+
+
+@builtin("web_search")
+async def web_search(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
+    query = str(arguments.get("query", ""))
+    max_results = int(arguments.get("max_results") or 5)
+    data = await _search_api("/search", {"query": query, "max_results": max_results})
+    results = [
+        SearchResult(url=str(r.get("url", "")), title=r.get("title", ""), text=r.get("content", ""))
+        for r in (data.get("results") or [])[:max_results]
+    ]
+    return search_outcome(query, results, context)
 
 
 @builtin("extract_page_content")

@@ -49,6 +49,9 @@ class ConfigFile:
     warnings: list[str] = field(default_factory=list)
     # The file's global llm/search/execution/prompts sections.
     defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # 0.7's global ``tools:`` section: a configured name -> the tool class it is an instance
+    # of (``base_class``), so agents that list the configured name get that tool.
+    tool_classes: dict[str, str] = field(default_factory=dict)
 
 
 def is_config_file(path: str) -> bool:
@@ -69,6 +72,7 @@ def read_config(path: str, text: str) -> ConfigFile:
         return result
     globals_ = result.defaults = _sections(data)
     result.mcp_servers = _mcp_servers(data.get("mcp"))
+    _read_tool_section(result, data.get("tools"))
     agents = data.get("agents")
     entries: list[tuple[str, Any]] = []
     if isinstance(agents, dict):
@@ -146,11 +150,43 @@ def _tool_names(value: Any) -> list[str]:
     if not isinstance(value, list):
         return names
     for item in value:
+        if isinstance(item, dict) and len(item) == 1 and not {"name", "tool", "class"} & set(item):
+            # 0.7's per-agent tool settings: ``- web_search_tool: {max_results: 15}``.
+            item = next(iter(item))
         if isinstance(item, dict):
             item = item.get("name") or item.get("tool") or item.get("class")
         if isinstance(item, str) and item.strip():
             names.append(item.strip().rsplit(".", 1)[-1])
     return names
+
+
+def _read_tool_section(result: ConfigFile, section: Any) -> None:
+    """0.7's global ``tools:``: each tool's ``base_class`` becomes a name mapping; its other
+    settings (result counts, search engine, API keys) are not imported, and say so."""
+    if section is None:
+        return
+    if not isinstance(section, dict):
+        result.warnings.append(f"{result.path}: 'tools' is not a mapping; skipped")
+        return
+    for name, settings in section.items():
+        settings = settings if isinstance(settings, dict) else {}
+        base = settings.get("base_class")
+        if isinstance(base, str) and base.strip():
+            result.tool_classes[str(name)] = base.strip().rsplit(".", 1)[-1]
+        engine = settings.get("engine")
+        if isinstance(engine, str) and engine.lower() != "tavily":
+            result.warnings.append(
+                f"{result.path}: tool {name!r} uses the {engine!r} search engine; maruntime's "
+                f"web_search uses Tavily: offer {engine.lower()}_search instead "
+                f"({engine.upper()}_API_KEY)"
+            )
+        ignored = sorted(key for key in settings if key not in ("base_class", "engine"))
+        if ignored:
+            result.warnings.append(
+                f"{result.path}: settings of tool {name!r} not imported: {', '.join(ignored)} "
+                "(keys are read from the environment; limits belong in the tool's catalog "
+                "version)"
+            )
 
 
 def _mcp_servers(value: Any) -> list[str]:

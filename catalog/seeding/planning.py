@@ -17,6 +17,7 @@ from catalog.seeding.definitions import (
 )
 from catalog.seeding.names import normalised_key
 from catalog.seeding.repository import BranchTree, Progress, SourceRepository
+from catalog.seeding.skills import SkillPlan, is_skill_file, read_skill
 from catalog.seeding.source_index import SourceIndex, path_rank
 from catalog.seeding.summary import BranchSummary
 from catalog.seeding.template_plans import TemplatePlan, TemplatePlanner
@@ -29,8 +30,11 @@ _SKIPPED_DIRS = frozenset({"tests", "test", "node_modules", "site-packages", "ve
 @dataclass
 class BranchPlan:
     summary: BranchSummary
+    # The branch's provenance (repo, branch, commit) for entries it writes.
+    provenance: dict[str, str] = field(default_factory=dict)
     tools: list[ToolPlan] = field(default_factory=list)
     templates: list[TemplatePlan] = field(default_factory=list)
+    skills: list[SkillPlan] = field(default_factory=list)
 
 
 def plan_branch(
@@ -43,8 +47,12 @@ def plan_branch(
     definitions: list[AgentDefinition] = []
     configs: list[ConfigFile] = []
     mcp_servers: set[str] = set()
+    configured_tools: dict[str, str] = {}
     scanned = 0
     for path in tree.paths():
+        if is_skill_file(path):
+            _plan_skill(plan, tree, path)
+            continue
         if not _readable(path):
             continue
         if path.endswith(".py"):
@@ -64,6 +72,7 @@ def plan_branch(
             configs.append(config)
             summary.warnings.extend(config.warnings)
             definitions.extend(config.agents)
+            configured_tools.update(config.tool_classes)
             mcp_servers.update(config.mcp_servers)
             for agent in config.agents:
                 mcp_servers.update(agent.mcp_servers)
@@ -75,6 +84,7 @@ def plan_branch(
         "source_branch": tree.label,
         "source_commit": tree.hexsha,
     }
+    plan.provenance = provenance
     tool_classes = find_tool_classes(index)
     plan.tools = plan_tools(tool_classes, known=known, provenance=provenance, summary=summary)
     by_path: dict[str, list[str]] = {}
@@ -101,6 +111,10 @@ def plan_branch(
     for tool_plan in plan.tools:
         for spelling in [tool_plan.name, *tool_plan.aliases]:
             tool_keys[normalised_key(spelling)] = tool_plan.name
+    for configured, class_name in configured_tools.items():
+        target = tool_keys.get(normalised_key(class_name))
+        if target is not None:
+            tool_keys.setdefault(normalised_key(configured), target)
     planner = TemplatePlanner(
         tree=tree,
         index=index,
@@ -123,6 +137,18 @@ def plan_branch(
     return plan
 
 
+def _plan_skill(plan: BranchPlan, tree: BranchTree, path: str) -> None:
+    """A skill file, read even under a hidden folder (``.agent/skills`` is the default)."""
+    text = tree.read_text(path)
+    skill = read_skill(path, text or "")
+    if isinstance(skill, str):
+        plan.summary.warnings.append(skill)
+    elif any(known.name == skill.name for known in plan.skills):
+        plan.summary.warnings.append(f"{path}: skill {skill.name!r} is defined twice; kept one")
+    else:
+        plan.skills.append(skill)
+
+
 def _readable(path: str) -> bool:
     parts = PurePosixPath(path).parts
     if any(part.startswith(".") for part in parts[:-1]):
@@ -134,6 +160,8 @@ def _readable(path: str) -> bool:
 
 def _layout(tree: BranchTree) -> str:
     paths = tree.paths()
+    if any(p.startswith(("sgr_agent_core/server/", "sgr_agent_core/skills/")) for p in paths):
+        return "0.6-0.7"
     if any(p.startswith("sgr_agent_core/tools/") for p in paths):
         return "0.5"
     if any(p.startswith("sgr_deep_research/core/tools/") and p.count("/") >= 4 for p in paths):

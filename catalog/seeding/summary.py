@@ -28,6 +28,9 @@ class BranchSummary:
     layout: str
     tools: Counts = field(default_factory=Counts)
     templates: Counts = field(default_factory=Counts)
+    # Skills created or changed (their text replaced), and those already up to date.
+    skills_written: list[str] = field(default_factory=list)
+    skills_unchanged: list[str] = field(default_factory=list)
     mcp: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -41,4 +44,6 @@ class SeedSummary:
 
     @property
     def changed(self) -> bool:
-        return any(b.tools.changed or b.templates.changed for b in self.branches)
+        return any(
+            b.tools.changed or b.templates.changed or b.skills_written for b in self.branches
+        )

@@ -36,6 +36,8 @@ AGENT_FLAVOURS: dict[str, str] = {
     "sgrsotoolsagent": "sgr_tool_calling",
     "toolcallingagent": "tool_calling",
     "toolsagent": "tool_calling",
+    # 0.7's Iron agent asks for one structured object naming the tool, then its arguments.
+    "ironagent": "sgr",
 }
 PROMPT_KEYS: dict[str, tuple[str, ...]] = {
     "system_prompt": ("system_prompt_str", "system_prompt", "system_prompt_file"),

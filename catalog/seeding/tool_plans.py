@@ -25,6 +25,10 @@ BUILTIN_TOOL_TYPES: dict[str, str] = {
     "create_report": Tool.Type.AUX,
     "web_search": Tool.Type.DOMAIN,
     "extract_page_content": Tool.Type.DOMAIN,
+    "answer": Tool.Type.SYSTEM,
+    "search_tools": Tool.Type.SYSTEM,
+    "use_skill": Tool.Type.SYSTEM,
+    "run_command": Tool.Type.DOMAIN,
 }
 
 

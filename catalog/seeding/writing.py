@@ -47,6 +47,14 @@ def write_branch(plan: BranchPlan, *, activate: bool) -> BranchSummary:
         )
         _count(summary.templates, template_version, created=created, had_versions=had_versions)
         _note_kept(summary.templates, template_version, activate=activate)
+    for skill in plan.skills:
+        _, changed = services.skill_upsert(
+            name=skill.name,
+            description=skill.description,
+            content=skill.content,
+            provenance=plan.provenance | {"source_path": skill.path},
+        )
+        (summary.skills_written if changed else summary.skills_unchanged).append(skill.name)
     return summary
 
 

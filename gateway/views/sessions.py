@@ -1,5 +1,5 @@
 """``/v1/sessions``: list, inspect, follow (resumable SSE), cancel, approve a pending
-tool call, artifacts, the memory store."""
+tool call, fork, artifacts, the memory store."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from agents.selectors import (
     session_summary,
     sessions_list,
 )
-from agents.services import session_approve, session_cancel
+from agents.services import session_approve, session_cancel, session_fork
 from gateway.auth import authorize_run_start, caller_run_limit, caller_tool_scope
 from gateway.follow import follow_events
 from gateway.requests import read_json_body
@@ -200,3 +200,21 @@ async def session_memory_file_view(
     request: HttpRequest, session_id: str, path: str
 ) -> HttpResponseBase:
     return json_response(await run_sync(_memory_file)(session_id, path, caller_owner(request)))
+
+
+def _fork(session_id: str, owner: str, at_seq: int | None) -> dict[str, object]:
+    session_get(session_id=session_id, owner=owner)
+    fork = session_fork(session_id=session_id, owner=owner, at_seq=at_seq)
+    return session_summary(session_get(session_id=fork.pk, owner=owner))
+
+
+@api_view("POST")
+async def session_fork_view(request: HttpRequest, session_id: str) -> HttpResponseBase:
+    """``{"at_seq": N}`` (optional): a new session with this one's history up to event N
+    (default: all of it); continue it with ``model`` = the new id."""
+    empty = request.headers.get("Content-Length", "0") in ("", "0")
+    at_seq = ({} if empty else read_json_body(request)).get("at_seq")
+    if at_seq is not None and (isinstance(at_seq, bool) or not isinstance(at_seq, int)):
+        raise InvalidInput("at_seq must be an integer", param="at_seq")
+    owner = caller_owner(request)
+    return json_response(await run_sync(_fork)(session_id, owner, at_seq))

@@ -71,6 +71,13 @@ class Command(BaseCommand):
                 write(f"    + tool {name}")
             for name in branch.templates.created + branch.templates.new_version:
                 write(f"    + template {name}")
+            if branch.skills_written or branch.skills_unchanged:
+                write(
+                    f"  skills     {len(branch.skills_written)} written, "
+                    f"{len(branch.skills_unchanged)} unchanged"
+                )
+            for name in branch.skills_written:
+                write(f"    + skill {name}")
             kept = {**branch.tools.kept_inactive, **branch.templates.kept_inactive}
             for label, note in kept.items():
                 write(f"    = {label} stored inactive: {note}")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import uuid
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -49,14 +47,11 @@ class _SearchAPI(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def search_api(settings) -> Iterator[list]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SearchAPI)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.TAVILY_BASE_URL = f"http://127.0.0.1:{server.server_port}"
+def search_api(settings, serve_loopback) -> list:
+    settings.TAVILY_BASE_URL = serve_loopback(_SearchAPI)
     settings.TAVILY_API_KEY = "tvly-test"
     _SearchAPI.received = []
-    yield _SearchAPI.received
-    server.shutdown()
+    return _SearchAPI.received
 
 
 def _context(**state) -> ToolContext:

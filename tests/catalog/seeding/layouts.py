@@ -287,6 +287,78 @@ class FakeTestTool(BaseTool):
 ''',
 }
 
+# --- 0.6-0.7: 0.5 plus the server package, skills, a global tools: section ----------------
+
+RELEASE_07_FILES: dict[str, str] = {
+    "sgr_agent_core/server/__init__.py": "",
+    "sgr_agent_core/tools/answer_tool.py": '''
+from pydantic import Field
+
+from sgr_agent_core.base_tool import BaseTool
+
+
+class AnswerTool(BaseTool):
+    """Tell the user something and keep talking."""
+
+    reasoning: str = Field(description="Why", max_length=200)
+    intermediate_result: str = Field(description="What to say", min_length=10)
+    continue_research: bool = Field(default=True, description="Go on afterwards")
+''',
+    "sgr_agent_core/tools/skill_tool.py": """
+from typing import ClassVar
+
+from pydantic import Field
+
+from sgr_agent_core.base_tool import BaseTool
+
+
+class SkillTool(BaseTool):
+    tool_name: ClassVar[str] = "use_skill"
+    description: ClassVar[str] = "Load a skill."
+
+    skill_name: str = Field(description="Which skill")
+""",
+    "sgr_agent_core/agents/dialog_agent.py": '''
+from sgr_agent_core.agents.sgr_tool_calling_agent import SGRToolCallingAgent
+
+
+class DialogAgent(SGRToolCallingAgent):
+    """Talks with the user."""
+
+    name: str = "dialog_agent"
+''',
+    ".agent/skills/short-answers/SKILL.md": """---
+name: short-answers
+description: Answer in one sentence when the user asks for brevity.
+---
+
+# Short answers
+
+Lead with the answer; stop there.
+""",
+    ".agent/skills/broken/SKILL.md": "No frontmatter here.\n",
+    "config.yaml": """
+llm:
+  model: "model-7"
+tools:
+  friendly_reply:
+    base_class: "sgr_agent_core.tools.answer_tool.AnswerTool"
+  web_search_tool:
+    engine: "brave"
+    api_key: "not-a-real-key"
+    max_results: 3
+agents:
+  chatty:
+    base_class: "DialogAgent"
+    tools:
+      - "friendly_reply"
+      - web_search_tool:
+          max_results: 2
+      - "use_skill"
+      - "final_answer_tool"
+""",
+}
+
 # --- 0.3-0.4: sgr_deep_research/core/tools/*.py with mem_tools/, agents.yaml ---------------
 
 

@@ -1,0 +1,176 @@
+"""What sgr-agent-core's users rely on, on the all-in-one server against the scripted
+upstream: ``memory_agent`` seeded from its ``sgr-memory-agent`` branch keeps its notes in
+the session's store in PostgreSQL (shown by the session API), and the built-in
+``assistant`` holds a conversation with the ``answer`` tool."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+import pytest
+from django.core.management import call_command
+
+from agents.models import SessionEvent, ToolExecution
+from tests.catalog.seeding.layouts import MAIN_LAYOUT, MEMORY_LAYOUT, add_branch, make_repo
+from tests.e2e.conftest import client_for
+from tests.fakes.fake_llm import Reply
+from tests.fakes.sgr import final_args, hybrid_replies
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+
+@pytest.fixture(scope="module")
+def server(stack) -> str:
+    return stack.gateway()
+
+
+@pytest.fixture
+def memory_agent(tmp_path) -> None:
+    repo = make_repo(tmp_path / "core", MAIN_LAYOUT)
+    add_branch(repo, "sgr-memory-agent", MEMORY_LAYOUT, remove=("sgr_agent_core",))
+    call_command(
+        "seed_catalog",
+        "--repo-path",
+        str(tmp_path / "core"),
+        "--branch",
+        "sgr-memory-agent",
+        stdout=open(os.devnull, "w"),  # noqa: SIM115
+    )
+
+
+def test_the_imported_memory_agent_keeps_notes_in_its_session_store(server, fake_llm, memory_agent):
+    note = {"reasoning": "remember", "file_path": "people/ann.md", "content": "# Ann\nLikes tea.\n"}
+    fake_llm.script(
+        *hybrid_replies(
+            ("create_file", note),
+            (
+                "update_file",
+                {
+                    "reasoning": "correct",
+                    "file_path": "people/ann.md",
+                    "old_content": "tea",
+                    "new_content": "green tea",
+                },
+            ),
+            ("get_list_files", {"reasoning": "look"}),
+            ("final_answer", final_args("Noted: Ann likes green tea.")),
+        )
+    )
+    response = client_for(server).chat.completions.with_raw_response.create(
+        model="memory_agent", messages=[{"role": "user", "content": "Ann likes tea."}]
+    )
+    completion = response.parse()
+    session_id = response.headers["X-Session-Id"]
+
+    assert completion.choices[0].message.content == "Noted: Ann likes green tea."
+    results = SessionEvent.objects.filter(session_id=session_id, type="tool_result")
+    assert [e.payload["content"] for e in results.order_by("seq")][:3] == [
+        "True",
+        "True",
+        "./\n└── people/\n    └── ann.md",
+    ]
+    listing = httpx.get(f"{server}/v1/sessions/{session_id}/memory").json()
+    assert listing["scope"] == "session"
+    assert [(e["path"], e["kind"], e["size"]) for e in listing["data"]] == [
+        ("people", "dir", 0),
+        ("people/ann.md", "file", len("# Ann\nLikes green tea.\n")),
+    ]
+    file = httpx.get(f"{server}/v1/sessions/{session_id}/memory/people/ann.md").json()
+    assert file["content"] == "# Ann\nLikes green tea.\n"
+    missing = httpx.get(f"{server}/v1/sessions/{session_id}/memory/people/bob.md")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "session_not_found"
+    escaping = httpx.get(f"{server}/v1/sessions/{session_id}/memory/people/%2E%2E/%2E%2E/x")
+    assert escaping.status_code == 400 and escaping.json()["error"]["param"] == "path"
+
+
+def test_the_assistant_answers_each_message_and_the_dialog_goes_on(server, fake_llm):
+    client = client_for(server)
+    fake_llm.script(
+        Reply.tool_call("answer", {"reasoning": "greet", "intermediate_result": "Hello, Ann!"}),
+        Reply.tool_call("answer", {"reasoning": "reply", "intermediate_result": "Tea, then."}),
+    )
+    first = client.chat.completions.with_raw_response.create(
+        model="assistant", messages=[{"role": "user", "content": "Hi, I am Ann."}]
+    )
+    session_id = first.headers["X-Session-Id"]
+    assert first.parse().choices[0].message.content == "Hello, Ann!"
+    detail = httpx.get(f"{server}/v1/sessions/{session_id}").json()
+    assert detail["state"] == "waiting_for_clarification"
+    assert detail["counters"]["clarifications_used"] == 0
+
+    second = client.chat.completions.create(
+        model=session_id, messages=[{"role": "user", "content": "Tea or coffee?"}]
+    )
+
+    assert second.choices[0].message.content == "Tea, then."
+    # The model saw the conversation as it was: no research prompt around the user's words.
+    messages = fake_llm.requests[-1]["messages"]
+    assert [m["content"] for m in messages if m["role"] == "user"] == [
+        "Hi, I am Ann.",
+        "Tea or coffee?",
+    ]
+    assert [t["function"]["name"] for t in fake_llm.requests[-1]["tools"]] == [
+        "answer",
+        "final_answer",
+    ]
+
+
+def _answer(text: str) -> Reply:
+    return Reply.tool_call("answer", {"reasoning": "reply", "intermediate_result": text})
+
+
+def test_a_fork_branches_the_conversation_and_reruns_no_tool(server, fake_llm):
+    client = client_for(server)
+    fake_llm.script(_answer("Hello, Ann!"), _answer("Tea, then."))
+    first = client.chat.completions.with_raw_response.create(
+        model="assistant", messages=[{"role": "user", "content": "Hi, I am Ann."}]
+    )
+    original = first.headers["X-Session-Id"]
+    client.chat.completions.create(
+        model=original, messages=[{"role": "user", "content": "Tea or coffee?"}]
+    )
+    events = list(SessionEvent.objects.filter(session_id=original).order_by("seq"))
+    first_reply = next(e.seq for e in events if e.type == "clarification")
+
+    fork = httpx.post(f"{server}/v1/sessions/{original}/fork", json={"at_seq": first_reply})
+
+    assert fork.status_code == 200
+    branch = fork.json()
+    assert branch["id"] != original and branch["state"] == "waiting_for_clarification"
+    copied = list(SessionEvent.objects.filter(session_id=branch["id"]).order_by("seq"))
+    assert [(e.seq, e.type, e.payload) for e in copied[:-1]] == [
+        (e.seq, e.type, e.payload) for e in events[:first_reply]
+    ]
+    assert copied[-1].payload == {
+        "state": "waiting_for_clarification",
+        "forked_from": original,
+        "at_seq": first_reply,
+    }
+    assert ToolExecution.objects.filter(session_id=original).count() == 2
+    assert not ToolExecution.objects.filter(session_id=branch["id"]).exists()
+
+    fake_llm.script(_answer("Coffee, then."))
+    reply = client.chat.completions.create(
+        model=branch["id"], messages=[{"role": "user", "content": "Coffee?"}]
+    )
+    assert reply.choices[0].message.content == "Coffee, then."
+    sent = [(m["role"], m["content"]) for m in fake_llm.requests[-1]["messages"][1:]]
+    assert sent == [("user", "Hi, I am Ann."), ("assistant", "Hello, Ann!"), ("user", "Coffee?")]
+    assert SessionEvent.objects.filter(session_id=original).count() == len(events)
+
+    whole = httpx.post(f"{server}/v1/sessions/{original}/fork").json()
+    assert whole["last_event_seq"] == len(events) + 1
+    assert whole["counters"] == httpx.get(f"{server}/v1/sessions/{original}").json()["counters"]
+
+    assert (
+        httpx.post(f"{server}/v1/sessions/{original}/fork", json={"at_seq": 0}).json()["error"][
+            "param"
+        ]
+        == "at_seq"
+    )
+    assert httpx.post(
+        f"{server}/v1/sessions/{original}/fork", json={"at_seq": "2"}
+    ).status_code == (400)
+    missing = httpx.post(f"{server}/v1/sessions/00000000-0000-0000-0000-000000000000/fork")
+    assert missing.status_code == 404
