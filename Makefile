@@ -12,8 +12,15 @@ ANCHORS := $(MARUNTIME_CACHE)/anchors
 
 LLAMA_REQUIREMENTS := tests/real_servers/requirements.txt
 LLAMA_CPP_VERSION := $(shell sed -n 's/^llama-cpp-python.*==//p' $(LLAMA_REQUIREMENTS))
-LLAMA_WHEELS := $(MARUNTIME_CACHE)/wheels
-# llama-cpp-python's OpenAI-compatible server lives in its own venv, never the project's.
+# llama.cpp for any x86-64 with AVX2, not -march=native: a native build uses every extension
+# the CPU advertises, and this machine's virtual CPU advertises AMX, whose first instruction
+# is then illegal. The multimodal library (mtmd) is left out: no handler used here needs it.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DLLAVA_BUILD=OFF
+# The cached wheel is only valid for these build options: its folder is named after them.
+LLAMA_WHEELS := $(MARUNTIME_CACHE)/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-avx2
+# llama-cpp-python's OpenAI-compatible server lives in its own venv, never the project's
+# (tests/real_servers/llama_server.py finds it there).
 LLAMA_VENV := $(MARUNTIME_CACHE)/llama-cpp-python-$(LLAMA_CPP_VERSION)
 
 $(VENV)/.installed: requirements.txt
@@ -90,7 +97,8 @@ pool: migrate
 $(LLAMA_VENV)/.installed:
 	mkdir -p $(LLAMA_WHEELS)
 	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
-		CMAKE_BUILD_PARALLEL_LEVEL=2 nice -n 10 $(PYTHON) -m pip wheel --quiet \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+		nice -n 10 $(PYTHON) -m pip wheel --quiet --no-cache-dir \
 		--disable-pip-version-check --no-deps -w $(LLAMA_WHEELS) \
 		llama-cpp-python==$(LLAMA_CPP_VERSION)
 	$(PYTHON) -m venv $(LLAMA_VENV)

@@ -1,7 +1,8 @@
 """Conformance: the same tasks through every built-in model against every upstream
 runnable here — the scripted fake (a model that always follows the protocol, the
-baseline) and llama-cpp-python's server on three small models, in both of llama.cpp's
-chat handlers. ``make conformance``.
+baseline), the same fake with llama-cpp-python's quirks (``fake-llama``), and
+llama-cpp-python's server on three small models, in both of llama.cpp's chat handlers.
+``make conformance``.
 
 Tasks: a one-step question, a planned three-step task (plan, report, answer) and an
 ambiguous request that should be clarified first (the clarification is answered). Every
@@ -11,7 +12,7 @@ Reported per upstream, chat handler and model: completion rate, steps and re-ask
 task, seconds per step, silent false successes, unclear errors, invalid steps.
 
 ``BENCH_CONFORMANCE`` picks the upstreams and, after a colon, their tasks
-(``fake,smollm2,qwen2.5-coder:question,gemma3:question``; default: all of them with every
+(``fake,fake-llama,smollm2,qwen2.5-coder:question,gemma3:question``; default: all of them with every
 task). maruntime runs with zero configuration: nothing but ``OPENAI_BASE_URL``, on a
 throwaway database created, migrated, seeded and dropped here.
 """
@@ -71,8 +72,11 @@ TASKS = {
     )
 }
 FAKE = "fake"
+# The fake with llama-cpp-python's quirks: the engine against that server's protocol, with a
+# model that always follows it.
+FAKE_LLAMA = "fake-llama"
 LLAMA_MODELS = ("smollm2", "qwen2.5-coder", "gemma3")
-DEFAULT_SELECTION = ",".join((FAKE, *LLAMA_MODELS))
+DEFAULT_SELECTION = ",".join((FAKE, FAKE_LLAMA, *LLAMA_MODELS))
 
 
 def _selection() -> list[tuple[str, tuple[Task, ...]]]:
@@ -80,7 +84,7 @@ def _selection() -> list[tuple[str, tuple[Task, ...]]]:
     chosen = []
     for item in os.environ.get("BENCH_CONFORMANCE", DEFAULT_SELECTION).split(","):
         upstream, _, names = item.strip().partition(":")
-        if upstream not in (FAKE, *LLAMA_MODELS):
+        if upstream not in (FAKE, FAKE_LLAMA, *LLAMA_MODELS):
             raise SystemExit(f"BENCH_CONFORMANCE: unknown upstream {upstream!r}")
         tasks = tuple(TASKS[name] for name in names.split("+")) if names else tuple(TASKS.values())
         chosen.append((upstream, tasks))
@@ -123,6 +127,7 @@ def _protocol_responder(request: dict[str, Any]) -> Any:
     """The fake's answer to any request of any flavour: the next tool of the task's plan,
     found from the conversation (its first user message names the task; the tool calls so
     far, other than reasoning, say how far it got)."""
+    from agents.engine.schemas import ACTION_FUNCTION
     from tests.fakes.fake_llm import Reply, _forced_function
     from tests.fakes.sgr import REASONING, step
 
@@ -148,7 +153,11 @@ def _protocol_responder(request: dict[str, Any]) -> Any:
     arguments = arguments if tool.startswith("agent.") else _ARGUMENTS[tool]
     if request.get("tools") and not forced:
         return Reply.tool_call(tool.replace(".", "__"), arguments)
-    return Reply.structured(step(tool, **{k: v for k, v in arguments.items() if k != "reasoning"}))
+    chosen = step(tool, **{k: v for k, v in arguments.items() if k != "reasoning"})
+    # A tool-calling flavour forced to name its action: only the step's choice.
+    return Reply.structured(
+        {"function": chosen["function"]} if forced == ACTION_FUNCTION else chosen
+    )
 
 
 def _task_of(messages: list[dict[str, Any]]) -> Task:
@@ -162,10 +171,11 @@ def _task_of(messages: list[dict[str, Any]]) -> Task:
 @contextmanager
 def _upstream(name: str, chat_format: str) -> Iterator[str]:
     """The upstream's base URL while it runs."""
-    if name == FAKE:
-        from tests.fakes.fake_llm import FakeLLM
+    if name in (FAKE, FAKE_LLAMA):
+        from tests.fakes.fake_llm import FakeLLM, Quirks
 
-        with FakeLLM(responder=_protocol_responder) as fake:
+        quirks = Quirks.llama_cpp_python() if name == FAKE_LLAMA else Quirks()
+        with FakeLLM(responder=_protocol_responder, quirks=quirks) as fake:
             yield fake.base_url
         return
     from tests.real_servers.llama_server import LlamaServer
@@ -182,7 +192,7 @@ def _upstreams(
     from tests.real_servers.llama_server import CHAT_HANDLERS, unavailable_reason
 
     for upstream, tasks in selection:
-        if upstream == FAKE:
+        if upstream in (FAKE, FAKE_LLAMA):
             yield upstream, "-", tasks
             continue
         reason = unavailable_reason(upstream)
