@@ -34,7 +34,11 @@ def rows(db):
     run = Run.objects.create(session=session, state="finished")
     for seq in (2, 1):
         SessionEvent.objects.create(
-            session=session, seq=seq, type="reasoning", run=run, payload={"step": f"s{seq}"}
+            session=session,
+            seq=seq,
+            type="reasoning",
+            run=run,
+            payload={"note": f"event number {seq}"},
         )
     ToolExecution.objects.create(session=session, run=run, idempotency_key="k", tool_name="x")
     Artifact.objects.create(session=session, name="report.md", content="# r")
@@ -273,7 +277,8 @@ def test_versions_and_runtime_rows_cannot_be_changed_or_deleted(admin_client, ro
 
 def test_session_page_shows_the_timeline_in_order(admin_client, rows):
     html = admin_client.get(_url(Session, "change", rows["session"].pk)).content.decode()
-    assert html.index("s1") < html.index("s2")
+    timeline = html[html.index('class="timeline"') :]
+    assert timeline.index("event number 1") < timeline.index("event number 2")
 
 
 def test_an_entry_page_leads_to_adding_a_version(admin_client, rows):
