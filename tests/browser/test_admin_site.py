@@ -122,6 +122,8 @@ def test_a_finished_session_reads_as_a_timeline(
     expect(timeline.locator(".tl-step-head").first).to_contain_text("prompt +")
     assert failed_loads == []
     screenshot("finished-session")
+    page.emulate_media(color_scheme="dark")  # the admin's "auto" theme follows it
+    screenshot("finished-session-dark")
 
 
 @pytest.mark.usefixtures("seeded")
