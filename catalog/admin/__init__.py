@@ -8,11 +8,11 @@ with the same rules the services apply, so a refused entry shows as a form error
 
 Shared pieces: ``rendering`` (read-only views of JSON and schemas), ``filters`` (list
 filters) and ``base`` (entry and version admins, the version add form). Each of ``tools``,
-``templates`` and ``pipelines`` registers the admins of its entity; importing them here is
-what registers them when Django autodiscovers ``catalog.admin``.
+``templates``, ``pipelines`` and ``skills`` registers the admins of its entity; importing
+them here is what registers them when Django autodiscovers ``catalog.admin``.
 """
 
-from catalog.admin import pipelines, templates, tools
+from catalog.admin import pipelines, skills, templates, tools
 from catalog.admin.rendering import schema_parameters
 
-__all__ = ["pipelines", "schema_parameters", "templates", "tools"]
+__all__ = ["pipelines", "schema_parameters", "skills", "templates", "tools"]

@@ -355,3 +355,25 @@ def test_a_refused_json_field_is_named_in_its_message(admin_client, rows, field,
     assert response.status_code == 200
     assert message in response.content.decode()
     assert template.versions.count() == 1
+
+
+def test_a_skill_written_in_the_admin_is_what_use_skill_reads(admin_client):
+    from catalog.models import Skill
+    from catalog.selectors import skill_get
+
+    response = admin_client.post(
+        _url(Skill, "add"),
+        {"name": "haiku", "description": "Answer in a haiku.", "content": "Five, seven, five."},
+    )
+    assert response.status_code == 302
+    skill = Skill.objects.get(name="haiku")
+    admin_client.post(
+        _url(Skill, "change", skill.pk),
+        {"description": "Answer in a haiku.", "content": "Five, seven, five syllables."},
+    )
+    assert skill_get("Haiku").content == "Five, seven, five syllables."
+    assert (
+        admin_client.post(_url(Skill, "add"), {"name": "Bad Name", "description": "x"}).status_code
+        == 200
+    )
+    assert not Skill.objects.filter(description="x").exists()
