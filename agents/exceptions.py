@@ -47,6 +47,14 @@ class RunLimitReached(RateLimited):
     RETRY_AFTER_SECONDS = 5
 
 
+class TokenBudgetExhausted(RateLimited):
+    """A call's token reservation does not fit in the owner's daily budget (429 with
+    ``Retry-After`` until the budget's day ends)."""
+
+    code = "token_budget_exceeded"
+    error_type = "tokens"
+
+
 class InvalidMessage(InvalidInput):
     code = "invalid_message"
 

@@ -285,3 +285,27 @@ class MemoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store}:{self.path}{'/' if self.kind == self.Kind.DIR else ''}"
+
+
+class TokenBudget(models.Model):
+    """An owner's daily token budget and what today has taken of it.
+
+    ``used`` counts the tokens of settled calls, ``reserved`` those of calls in flight
+    (each reserved its ``max_tokens`` plus its prompt's size before it was sent). A
+    reservation is taken only while ``used + reserved`` stays within ``tokens_per_day``,
+    under this row's lock, so every gateway and worker agrees and parallel calls cannot
+    overshoot the budget by more than what the reservations underestimated. ``day`` is the
+    day (in ``TIME_ZONE``) the counters are for: the first reservation of a new day starts
+    them afresh. Owners without a row have no budget (``agents.services.budgets``).
+    """
+
+    owner = models.CharField(max_length=100, unique=True)
+    # The limit of the key that last queued a run for this owner (keys of a tenant share it).
+    tokens_per_day = models.PositiveBigIntegerField()
+    day = models.DateField()
+    used = models.PositiveBigIntegerField(default=0)
+    reserved = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.owner}: {self.used}+{self.reserved}/{self.tokens_per_day} on {self.day}"

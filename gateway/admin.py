@@ -30,6 +30,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "tokens_per_day",
         "concurrent_runs",
         "revoked",
+        "expires_at",
         "created_at",
         "last_used_at",
     )
@@ -47,6 +48,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "requests_per_minute",
         "tokens_per_day",
         "concurrent_runs",
+        "expires_at",
         "revoked",
         "revoked_at",
         "created_at",

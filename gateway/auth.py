@@ -18,8 +18,10 @@ import weakref
 import redis.asyncio as aioredis
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 from agents.selectors import is_session_id
+from agents.services import token_budget_admit
 from catalog.policies import ToolScope
 from gateway import services
 from gateway.models import ApiKey
@@ -41,10 +43,6 @@ class ModelNotAllowed(DomainError):
     code = "model_not_allowed"
     http_status = 403
     error_type = "invalid_request_error"
-
-
-class TokenLimited(RateLimited):
-    error_type = "tokens"
 
 
 def keys_required() -> bool:
@@ -78,6 +76,8 @@ def api_key_authenticate(*, header: str) -> ApiKey:
         raise InvalidApiKey(f"Incorrect API key provided: {_masked(plain)}.")
     if api_key.revoked:
         raise InvalidApiKey(f"The API key {_masked(plain)} has been revoked.")
+    if api_key.expires_at is not None and api_key.expires_at <= timezone.now():
+        raise InvalidApiKey(f"The API key {_masked(plain)} has expired.")
     services.api_key_touch(api_key=api_key)
     return api_key
 
@@ -144,21 +144,17 @@ def authorize_passthrough(request: HttpRequest, model: str) -> None:
 
 def _check_run_start(api_key: ApiKey, model: str) -> None:
     """Scope and tokens per day, before a run is queued (the concurrent-run limit is
-    checked where the run is queued: ``caller_run_limit``)."""
+    checked where the run is queued: ``caller_run_limit``). Also sets the owner's daily
+    token budget to this key's."""
     scoped = model
     if model and is_session_id(model):
         scoped = services.session_model_name(session_id=model, owner=api_key.owner) or ""
     if scoped and not scope_allows(api_key, scoped):
         raise ModelNotAllowed(f"This API key may not use the model '{model}'", param="model")
     if api_key.tokens_per_day:
-        used = services.owner_tokens_today(owner=api_key.owner)
-        if used >= api_key.tokens_per_day:
-            reset = services.start_of_day().timestamp() + 86_400 - time.time()
-            raise TokenLimited(
-                f"Rate limit reached on tokens per day (TPD): limit {api_key.tokens_per_day}, "
-                f"used {used}.",
-                retry_after=max(1, int(reset) + 1),
-            )
+        # Refused once the day's budget is spent or held by calls in flight; each step
+        # then reserves its own share before its LLM calls (agents.services.budgets).
+        token_budget_admit(owner=api_key.owner, tokens_per_day=api_key.tokens_per_day, tokens=1)
 
 
 # --- requests per minute -------------------------------------------------------------------

@@ -41,6 +41,8 @@ class ApiKey(models.Model):
     concurrent_runs = models.PositiveIntegerField(default=0)
     revoked = models.BooleanField(default=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # After this moment the key answers 401 (null: it does not expire).
+    expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,8 +1,4 @@
-"""API key lifecycle (issue, revoke, note use) and the usage figures the key limits need.
-
-``owner_tokens_today`` reads agents' tables directly; it belongs in ``agents/selectors.py``
-and moves there once that module's owner takes it.
-"""
+"""API key lifecycle (issue, revoke, note use) and the session facts the key checks need."""
 
 from __future__ import annotations
 
@@ -12,9 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Sum
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from agents.models import Session
@@ -75,15 +68,19 @@ def api_key_create(
     tools_allow: list[str] | None = None,
     tools_deny: list[str] | None = None,
     tool_risk_ceiling: str = "critical",
+    expires_at: datetime | None = None,
 ) -> IssuedKey:
     """Issue a key; its owner defaults to ``key_<prefix>`` (sessions private to this key).
-    ``tools_allow`` empty means any tool; see ``ApiKey`` for the tool scope."""
+    ``tools_allow`` empty means any tool; see ``ApiKey`` for the tool scope. A key with
+    ``expires_at`` answers 401 from then on."""
     if not name.strip():
         raise InvalidInput("a key needs a name", param="name")
     if len(owner) > 100:
         raise InvalidInput("owner is at most 100 characters", param="owner")
     if min(requests_per_minute, tokens_per_day, concurrent_runs) < 0:
         raise InvalidInput("limits are non-negative (0 means unlimited)")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput("a key cannot expire in the past", param="expires_at")
     if tool_risk_ceiling not in RISK_ORDER:
         raise InvalidInput(
             f"tool risk ceiling is one of {', '.join(RISK_ORDER)}, not {tool_risk_ceiling!r}",
@@ -106,6 +103,7 @@ def api_key_create(
         tools_allow=_names(tools_allow),
         tools_deny=_names(tools_deny),
         tool_risk_ceiling=tool_risk_ceiling,
+        expires_at=expires_at,
     )
     return IssuedKey(api_key=api_key, plain=plain)
 
@@ -129,25 +127,6 @@ def api_key_touch(*, api_key: ApiKey) -> None:
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
-
-
-def start_of_day(now: datetime | None = None) -> datetime:
-    now = now or timezone.now()
-    return now.astimezone(timezone.get_default_timezone()).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-
-
-def owner_tokens_today(*, owner: str) -> int:
-    """Prompt + completion tokens of ``owner``'s sessions active today (in TIME_ZONE).
-
-    Usage is kept per session, not per day, so a session that began yesterday and went on
-    today counts in full: the figure errs on the side of the limit."""
-    total = Session.objects.filter(owner=owner, updated_at__gte=start_of_day()).aggregate(
-        tokens=Coalesce(Sum(Cast(KT("context__usage__prompt"), BigIntegerField())), 0)
-        + Coalesce(Sum(Cast(KT("context__usage__completion"), BigIntegerField())), 0)
-    )["tokens"]
-    return int(total or 0)
 
 
 def session_model_name(*, session_id: str, owner: str) -> str | None:

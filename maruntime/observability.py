@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -79,9 +80,20 @@ QUEUE_DEPTH = Gauge("maruntime_queued_runs", "Runs waiting for a worker (last po
 Handler = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
 
 
+# What a client's own request id may look like to be kept (echoed and logged): UUIDs, hex,
+# base64url and the usual tracing ids fit; markup, spaces and control characters do not.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+def client_request_id(value: str) -> str | None:
+    """The client's ``X-Request-Id`` when it is safe to echo and log, else None."""
+    return value if REQUEST_ID.fullmatch(value) else None
+
+
 class RequestContextMiddleware:
-    """Gives every request an id (``X-Request-Id``, taken from the client when sent),
-    binds it to the log context, and counts the request in the metrics."""
+    """Gives every request an id (``X-Request-Id``, taken from the client when it is at most
+    128 characters of ``[A-Za-z0-9._:-]``, else a new one), binds it to the log context,
+    and counts the request in the metrics."""
 
     async_capable = True
     sync_capable = False
@@ -92,7 +104,9 @@ class RequestContextMiddleware:
             markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        request_id = client_request_id(request.headers.get("X-Request-Id", "")) or (
+            uuid.uuid4().hex
+        )
         token = bind_log_context(request_id=request_id)
         started = time.perf_counter()
         try:

@@ -7,6 +7,7 @@ These routes expose no data beyond process health and metrics.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -15,6 +16,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from maruntime.asyncdb import run_sync
+
+logger = logging.getLogger(__name__)
 
 
 async def healthz(request: HttpRequest) -> HttpResponse:
@@ -27,10 +30,14 @@ def _database_ready() -> None:
 
 
 async def readyz(request: HttpRequest) -> HttpResponse:
+    """503 while the database does not answer. The cause goes to the log, not the answer:
+    a database error names hosts, users and paths that an unauthenticated probe must not
+    see."""
     try:
         await run_sync(_database_ready)()
-    except Exception as exc:
-        return JsonResponse({"status": "unavailable", "database": str(exc)}, status=503)
+    except Exception:
+        logger.warning("readiness probe: the database does not answer", exc_info=True)
+        return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ready"})
 
 

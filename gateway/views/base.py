@@ -12,11 +12,13 @@ from typing import Any, cast
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from gateway.auth import authorize
+from gateway.auth import authorize, keys_required
 from gateway.errors import domain_error_response, error_response
 from maruntime.errors import DomainError
+from maruntime.observability import bind_log_context, reset_log_context
 
 logger = logging.getLogger(__name__)
+audit_logger = logging.getLogger("maruntime.audit")
 
 View = Callable[..., Awaitable[HttpResponseBase]]
 
@@ -36,26 +38,52 @@ def api_view(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]
                     f"Method {request.method} not allowed; use {', '.join(methods)}",
                     code="method_not_allowed",
                 )
-            try:
-                await authorize(request)
-                return await view(request, *args, **kwargs)
-            except DomainError as error:
-                return domain_error_response(error)
-            except Exception:
-                # A bug, not the client's fault: logged with its traceback, answered in
-                # the envelope (never Django's HTML page), with nothing internal in it.
-                logger.exception("unhandled error in %s %s", request.method, request.path)
-                return error_response(
-                    500,
-                    "The server had an error while processing your request",
-                    code="internal_error",
-                    error_type="server_error",
-                )
+            response = await _answer(view, request, *args, **kwargs)
+            if keys_required():
+                _audit(request, response, kwargs.get("session_id"))
+            return response
 
         # Django runs coroutine views natively; its type stubs only describe sync ones.
         return cast(Callable[..., HttpResponseBase], wrapper)
 
     return decorate
+
+
+async def _answer(view: View, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    try:
+        await authorize(request)
+        return await view(request, *args, **kwargs)
+    except DomainError as error:
+        return domain_error_response(error)
+    except Exception:
+        # A bug, not the client's fault: logged with its traceback, answered in the
+        # envelope (never Django's HTML page), with nothing internal in it.
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(
+            500,
+            "The server had an error while processing your request",
+            code="internal_error",
+            error_type="server_error",
+        )
+
+
+def _audit(request: HttpRequest, response: HttpResponseBase, session_id: str | None) -> None:
+    """One ``maruntime.audit`` log line per ``/v1`` request while keys are required: which
+    key (its public prefix; empty when none was accepted), the route, the status and the
+    session it concerned."""
+    api_key = getattr(request, "api_key", None)
+    match = request.resolver_match
+    token = bind_log_context(
+        key_prefix=api_key.prefix if api_key is not None else "",
+        method=request.method,
+        route=f"/{match.route}" if match is not None else request.path,
+        status=response.status_code,
+        session_id=response.get("X-Session-Id") or session_id,
+    )
+    try:
+        audit_logger.info("api key use")
+    finally:
+        reset_log_context(token)
 
 
 def caller_owner(request: HttpRequest) -> str:

@@ -111,7 +111,7 @@ async def _stream(turn: Turn, chat: ChatRequest) -> AsyncIterator[bytes]:
 def _error_body(payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "message": payload.get("message", "the run failed"),
-        "type": "server_error",
+        "type": payload.get("type", "server_error"),
         "param": None,
         "code": payload.get("code", "run_failed"),
     }
@@ -126,7 +126,11 @@ async def _complete(turn: Turn, headers: dict[str, str]) -> HttpResponseBase:
             # The status the run's error carries (502 when the upstream failed).
             status = int(event.payload.get("status") or 500)
             response = error_response(
-                status, body["message"], code=body["code"], error_type="server_error"
+                status,
+                body["message"],
+                code=body["code"],
+                error_type=body["type"],
+                retry_after=event.payload.get("retry_after"),
             )
             for name, value in headers.items():
                 response[name] = value

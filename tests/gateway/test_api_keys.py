@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import logging
 import os
 import socket
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import openai
@@ -14,13 +17,16 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from agents.models import Run, Session
 from agents.services import session_start
+from agents.services.budgets import owner_tokens_today
 from catalog.selectors import active_template_versions
 from gateway import auth, services
 from gateway.models import ApiKey
 from maruntime.errors import InvalidInput
+from maruntime.observability import JsonFormatter
 from tests.e2e.conftest import stack, stack_env  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,6 +111,58 @@ async def test_revoked_key_is_401(async_client, keys_on):
         await async_client.get("/v1/models", headers=bearer(plain)), 401, "invalid_api_key"
     )
     assert "revoked" in error["message"]
+
+
+async def test_an_expired_key_is_401(async_client, keys_on):
+    plain = await aissue(expires_at=timezone.now() + timedelta(seconds=60))
+    assert (await async_client.get("/v1/models", headers=bearer(plain))).status_code == 200
+    await ApiKey.objects.filter(prefix=prefix_of(plain)).aupdate(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    error = assert_envelope(
+        await async_client.get("/v1/models", headers=bearer(plain)), 401, "invalid_api_key"
+    )
+    assert "expired" in error["message"]
+
+
+def test_a_key_cannot_be_issued_already_expired():
+    with pytest.raises(InvalidInput, match="past"):
+        issue(expires_at=timezone.now() - timedelta(days=1))
+    assert not ApiKey.objects.exists()
+
+
+class _JsonLines(logging.Handler):
+    """Formats each record as it is emitted, while its log context is still bound."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+        self.lines: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+async def test_each_request_is_audited_with_key_route_status_and_session(
+    async_client, keys_on, seeded
+):
+    plain = await aissue(owner="acme")
+    session = await astart_session("acme")
+    audit = logging.getLogger("maruntime.audit")
+    handler = _JsonLines()
+    audit.addHandler(handler)
+    try:
+        await async_client.get(f"/v1/sessions/{session.pk}", headers=bearer(plain))
+        await async_client.get("/v1/models", headers=bearer("mrt_000000000000_wrong"))
+    finally:
+        audit.removeHandler(handler)
+    assert [
+        (line["key_prefix"], line["route"], line["status"], line.get("session_id"))
+        for line in handler.lines
+    ] == [
+        (prefix_of(plain), "/v1/sessions/<str:session_id>", "200", str(session.pk)),
+        ("", "/v1/models", "401", None),
+    ]
 
 
 async def test_valid_key_lists_models_and_notes_its_use(async_client, keys_on, seeded):
@@ -307,14 +365,14 @@ async def test_tokens_per_day_limit_answers_429(async_client, keys_on, seeded):
     other = await astart_session("globex")
     other.context["usage"] = {"prompt": 5000, "completion": 0}
     await other.asave(update_fields=["context"])
-    assert await sync_to_async(services.owner_tokens_today)(owner="acme") == 110
+    assert await sync_to_async(owner_tokens_today)(owner="acme") == 110
     response = await async_client.post(
         "/v1/chat/completions",
         {"model": "sgr_agent", "messages": [{"role": "user", "content": "more"}]},
         content_type="application/json",
         headers=bearer(plain),
     )
-    error = assert_envelope(response, 429, "rate_limit_exceeded")
+    error = assert_envelope(response, 429, "token_budget_exceeded")
     assert error["type"] == "tokens"
     assert 1 <= int(response["Retry-After"]) <= 86_401
 

@@ -46,3 +46,18 @@ async def test_every_response_carries_a_request_id(async_client):
     assert len(fresh["X-Request-Id"]) == 32
     echoed = await async_client.get("/v1/models", headers={"X-Request-Id": "client-42"})
     assert echoed["X-Request-Id"] == "client-42"
+
+
+@pytest.mark.parametrize(
+    "sent", ["x" * 6000, "<script>alert(1)</script>", "a b", "id\u00e9", "line\tbreak"]
+)
+async def test_a_request_id_unsafe_to_echo_is_replaced(async_client, sent):
+    response = await async_client.get("/healthz/", headers={"X-Request-Id": sent})
+    assert response["X-Request-Id"] != sent
+    assert len(response["X-Request-Id"]) == 32
+
+
+@pytest.mark.parametrize("sent", ["4bf92f3577b34da6a3ce929d0e0e4736", "req_01H:abc.def-9"])
+async def test_a_well_formed_request_id_is_echoed(async_client, sent):
+    response = await async_client.get("/v1/no-such-route", headers={"X-Request-Id": sent})
+    assert response["X-Request-Id"] == sent

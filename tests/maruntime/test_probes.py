@@ -26,3 +26,15 @@ async def test_probes_answer_hosts_no_allowed_hosts_list(async_client, settings)
     for path in ("/healthz", "/readyz", "/metrics"):
         assert (await async_client.get(path, **pod_ip)).status_code == 200, path
     assert (await async_client.get("/v1/models", **pod_ip)).status_code == 400
+
+
+async def test_readiness_tells_no_internals_when_the_database_fails(async_client, monkeypatch):
+    from maruntime import probes
+
+    def refuse() -> None:
+        raise OSError('connection to "db.internal:5432" as user "maruntime" failed')
+
+    monkeypatch.setattr(probes, "_database_ready", refuse)
+    ready = await async_client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unavailable", "database": "unavailable"}

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, pool.stop)
         if settings.POOL_METRICS_PORT:
-            start_http_server(settings.POOL_METRICS_PORT)
+            start_http_server(settings.POOL_METRICS_PORT, addr=settings.POOL_METRICS_ADDRESS)
         self.stdout.write(f"runtime pool {pool.worker_id} started")
         self.stdout.flush()
         await serve_pool(pool)

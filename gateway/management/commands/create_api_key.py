@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from gateway.services import api_key_create
 from maruntime.errors import DomainError
@@ -43,6 +45,12 @@ class Command(BaseCommand):
             help="highest tool risk level (low, medium, high, critical) its agents may use",
         )
         parser.add_argument("--admin", action="store_true", help="may read every session")
+        parser.add_argument(
+            "--expires-in-days",
+            type=float,
+            default=None,
+            help="the key answers 401 after this many days; default: never expires",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -57,6 +65,11 @@ class Command(BaseCommand):
                 tools_allow=options["tools"].split(","),
                 tools_deny=options["deny_tools"].split(","),
                 tool_risk_ceiling=options["tool_risk_ceiling"],
+                expires_at=(
+                    timezone.now() + timedelta(days=options["expires_in_days"])
+                    if options["expires_in_days"] is not None
+                    else None
+                ),
             )
         except DomainError as error:
             raise CommandError(error.message) from error

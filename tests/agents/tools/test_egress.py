@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 import socket
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -125,7 +126,7 @@ def _http_tool(url: str, **binding: Any) -> ToolSpec:
 
 
 def _context() -> ToolContext:
-    return ToolContext(session_id=None, run_id=1, step=1, depth=0, owner="", state={})
+    return ToolContext(session_id=uuid.uuid4(), run_id=1, step=1, depth=0, owner="", state={})
 
 
 async def _serve(handler) -> tuple[asyncio.Server, int]:
