@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString
 from agents.models import Session, SessionEvent, ToolExecution
 
 Event = SessionEvent.Type
+CallKey = tuple[int, Any]  # (pipeline step, call id)
 # What these tools say is for the reader (the answer, the questions); their own events
 # (final_answer, clarification) show it, so the call and its result are not shown again.
 READER_TOOLS = frozenset({"final_answer", "clarification"})
@@ -97,11 +98,13 @@ class Entry:
     detail: str = ""  # one line beside the title
     why: str = ""  # the model's reason for a call
     link: str = ""
+    is_step = False  # (for the template, which cannot ask for a type)
 
 
 @dataclass
 class Step:
     number: int
+    pipeline_index: int  # which pipeline step's template took it (0 outside pipelines)
     continued: bool  # the step began in an earlier turn (it waited for an approval)
     started_at: datetime
     finished_at: datetime
@@ -109,6 +112,7 @@ class Step:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     entries: list[Entry] = field(default_factory=list)
+    is_step = True
 
     @property
     def duration(self) -> str:
@@ -128,9 +132,9 @@ class Turn:
     run_id: int | None
     started_at: datetime
     finished_at: datetime
-    opening: list[Entry] = field(default_factory=list)  # before the steps: the user's message
-    steps: list[Step] = field(default_factory=list)
-    closing: list[Entry] = field(default_factory=list)  # after them: errors, notes
+    # In the order they happened: steps, and what came outside any step (the user's
+    # message, a pipeline step starting, an error).
+    items: list[Step | Entry] = field(default_factory=list)
     state: str = ""  # the session's state when the turn ended
     started_by: str = ""  # what started it: the task, a message, an answer, an approval
 
@@ -158,12 +162,21 @@ class TimelineBuilder:
         self.session = session
         self.events = events
         self.executions = executions
-        self.results = {e.payload.get("call_id"): e for e in events if e.type == Event.TOOL_RESULT}
-        self.approvals = {e.payload.get("call_id"): e for e in events if e.type == Event.APPROVAL}
-        self.called = {e.payload.get("call_id") for e in events if e.type == Event.TOOL_CALL}
-        self.requested = {
-            e.payload.get("call_id") for e in events if e.type == Event.APPROVAL_REQUEST
+        # Calls by (pipeline step, call id): each pipeline step numbers its calls afresh.
+        by_call: dict[str, dict[CallKey, SessionEvent]] = {
+            kind: {} for kind in (Event.TOOL_CALL, Event.TOOL_RESULT, Event.APPROVAL_REQUEST)
         }
+        by_call[Event.APPROVAL] = {}
+        pipeline_index = 0
+        for event in events:
+            if event.type == Event.PIPELINE_STEP:
+                pipeline_index = int(event.payload.get("step", 0))
+            elif event.type in by_call:
+                by_call[event.type][(pipeline_index, event.payload.get("call_id"))] = event
+        self.called = by_call[Event.TOOL_CALL]
+        self.results = by_call[Event.TOOL_RESULT]
+        self.requested = by_call[Event.APPROVAL_REQUEST]
+        self.approvals = by_call[Event.APPROVAL]
         self.turns: list[Turn] = []
         self.steps_seen: set[tuple[int, int]] = set()
         self.pipeline_index = 0  # which pipeline step's template is running
@@ -182,33 +195,39 @@ class TimelineBuilder:
             self.previous_at = event.created_at
         for turn in self.turns:
             # A step that only received an answer shows it where it was asked.
-            turn.steps = [step for step in turn.steps if step.entries]
+            turn.items = [i for i in turn.items if not (isinstance(i, Step) and not i.entries)]
         return self.turns
 
     def _turn_for(self, event: SessionEvent) -> Turn:
         if not self.turns or (event.run_id is not None and event.run_id != self.turns[-1].run_id):
-            start = self.previous_at or event.created_at
-            self.turns.append(Turn(len(self.turns) + 1, event.run_id, start, event.created_at))
+            # From its first event (the message or answer that started it), not from the
+            # turn before: the time the session waited for the user is not the turn's.
+            at = event.created_at
+            self.turns.append(Turn(len(self.turns) + 1, event.run_id, at, at))
         return self.turns[-1]
 
     def _step_for(self, turn: Turn, event: SessionEvent) -> Step:
-        if turn.steps and turn.steps[-1].number == event.step:
-            return turn.steps[-1]
         key = (self.pipeline_index, event.step)
+        last = turn.items[-1] if turn.items else None
+        if isinstance(last, Step) and (last.pipeline_index, last.number) == key:
+            return last
         step = Step(
             number=event.step,
+            pipeline_index=self.pipeline_index,
             continued=key in self.steps_seen,
-            started_at=self.previous_at or event.created_at,
+            # From the event before it in this turn: a step answered in a later turn (an
+            # approval) does not count the wait.
+            started_at=max(self.previous_at or event.created_at, turn.started_at),
             finished_at=event.created_at,
         )
         self.steps_seen.add(key)
-        turn.steps.append(step)
+        turn.items.append(step)
         return step
 
     # --- events outside any step ---
 
     def _add_to_turn(self, turn: Turn, event: SessionEvent, index: int) -> None:
-        entries = turn.closing if turn.steps else turn.opening
+        entries = turn.items
         payload = event.payload
         if event.type == Event.STATE:
             turn.state = str(payload.get("state", ""))
@@ -249,7 +268,7 @@ class TimelineBuilder:
             step.decided_at = event.created_at
             step.entries.extend(self._call(event))
         elif event.type == Event.TOOL_RESULT:
-            if payload.get("call_id") in self.called:
+            if self._call_key(event) in self.called:
                 return  # shown with its call
             step.entries.append(
                 Entry(
@@ -298,7 +317,7 @@ class TimelineBuilder:
                 )
             ]
         if event.type == Event.APPROVAL:
-            if payload.get("call_id") in self.requested:
+            if self._call_key(event) in self.requested:
                 return []  # shown with its request
             return [self._approval_answer_note(event)]
         if event.type == Event.CHILD_SESSION:
@@ -347,11 +366,12 @@ class TimelineBuilder:
             rows=labelled(arguments),
             detail=f"call {call_id}",
         )
-        result = self.results.get(call_id)
+        key = self._call_key(event)
+        result = self.results.get(key)
         if result is None:
             entry.waiting = (
                 "Not run: it waits for a person's approval."
-                if call_id in self.requested and call_id not in self.approvals
+                if key in self.requested and key not in self.approvals
                 else "No result yet."
             )
             return [entry]
@@ -395,7 +415,7 @@ class TimelineBuilder:
             f"Approval needed to call {payload.get('tool')}",
             detail=f"risk level {payload.get('risk_level', 'unknown')}",
         )
-        answer = self.approvals.get(payload.get("call_id"))
+        answer = self.approvals.get(self._call_key(event))
         if answer is None:
             waiting = self.session.state == Session.State.WAITING_FOR_APPROVAL
             entry.waiting = (
@@ -429,6 +449,9 @@ class TimelineBuilder:
                 f"{key.replace('_', ' ')}: {plain_text(value)}" for key, value in facts.items()
             ),
         )
+
+    def _call_key(self, event: SessionEvent) -> CallKey:
+        return (self.pipeline_index, event.payload.get("call_id"))
 
     def _take_reader_why(self) -> str:
         why, self.reader_why = self.reader_why, ""

@@ -224,3 +224,23 @@ def test_the_admin_shows_a_sessions_memory_files(admin_client):
     page = admin_client.get(reverse("admin:agents_memoryentry_change", args=[entry.pk]))
     assert page.status_code == 200 and "Ann likes tea." in page.content.decode()
     assert admin_client.get(reverse("admin:agents_memoryentry_add")).status_code == 403
+
+
+def test_each_pipeline_step_shows_its_own_calls(admin_client):
+    def planned(content: str) -> NewEvent:
+        return NewEvent(
+            "tool_result", {"tool": "generate_plan", "call_id": "c1", "content": content}, 1
+        )
+
+    session = _session_with(
+        _call(1, "generate_plan", "c1"),
+        planned("First plan."),
+        NewEvent("pipeline_step", {"step": 1, "previous_answer": "Draft."}),
+        _call(1, "generate_plan", "c1"),
+        planned("Second plan."),
+    )
+
+    html = _page(admin_client, session)
+
+    assert "Pipeline step 2 starts" in html
+    assert html.index("First plan.") < html.index("Pipeline step 2") < html.index("Second plan.")
