@@ -8,7 +8,7 @@ MARUNTIME_CACHE ?= $(HOME)/.cache/maruntime
 ANCHORS := $(MARUNTIME_CACHE)/anchors
 
 .PHONY: run test test-browser browser-deps lint bench bench-anchors migrate seed serve-gateway \
-	serve-admin pool llama-server llama-models test-real conformance sgr-agent-core-sdist
+	serve-admin pool llama-server llama-models test-real conformance sgr-agent-core-sdist open-webui
 
 LLAMA_REQUIREMENTS := tests/real_servers/requirements.txt
 LLAMA_CPP_VERSION := $(shell sed -n 's/^llama-cpp-python.*==//p' $(LLAMA_REQUIREMENTS))
@@ -22,6 +22,9 @@ LLAMA_WHEELS := $(MARUNTIME_CACHE)/wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-
 # llama-cpp-python's OpenAI-compatible server lives in its own venv, never the project's
 # (tests/real_servers/llama_server.py finds it there).
 LLAMA_VENV := $(MARUNTIME_CACHE)/llama-cpp-python-$(LLAMA_CPP_VERSION)
+
+OPEN_WEBUI_VERSION := 0.12.4
+OPEN_WEBUI_VENV := $(MARUNTIME_CACHE)/open-webui-$(OPEN_WEBUI_VERSION)
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -123,3 +126,11 @@ test-real: $(VENV)/.installed llama-server
 # The same tasks through every built-in model against every server runnable here.
 conformance: migrate llama-server llama-models
 	nice -n 10 $(PY) -m bench conformance
+
+# Open WebUI in its own venv (its dependencies would clash with ours; ~5 minutes the first time).
+$(OPEN_WEBUI_VENV)/.installed:
+	$(PYTHON) -m venv $(OPEN_WEBUI_VENV)
+	$(OPEN_WEBUI_VENV)/bin/pip install --quiet --disable-pip-version-check open-webui==$(OPEN_WEBUI_VERSION)
+	touch $@
+
+open-webui: $(OPEN_WEBUI_VENV)/.installed

@@ -49,6 +49,9 @@ class Session(models.Model):
     context = models.JSONField(default=dict)
     result = models.TextField(blank=True, default="")
     error = models.TextField(blank=True, default="")
+    # The front-end's name for the conversation the session serves (e.g. Open WebUI's chat
+    # id), "" when it sent none; prefers this session when transcripts are ambiguous.
+    conversation_key = models.CharField(max_length=200, blank=True, default="")
     last_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -78,6 +81,9 @@ class Run(models.Model):
     # The session state the run ended in (completed, waiting_for_clarification, ...).
     outcome = models.CharField(max_length=30, blank=True, default="")
     user_message = models.TextField(blank=True, default="")
+    # ``agents.conversations.transcript_hash`` of the conversation as the client sent it
+    # with this run's user message; "" when the client named the session itself.
+    transcript_hash = models.CharField(max_length=64, blank=True, default="")
     lease_owner = models.CharField(max_length=200, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     attempt = models.PositiveIntegerField(default=0)
@@ -100,6 +106,11 @@ class Run(models.Model):
             models.Index(fields=["created_at"], condition=Q(state="queued"), name="run_queued_idx"),
             models.Index(
                 fields=["lease_expires_at"], condition=Q(state="running"), name="run_lease_idx"
+            ),
+            models.Index(
+                fields=["transcript_hash"],
+                condition=~Q(transcript_hash=""),
+                name="run_transcript_idx",
             ),
         ]
 

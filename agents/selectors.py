@@ -4,14 +4,15 @@ and the memory tools."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DataError, OperationalError, connection, transaction
-from django.db.models import Exists, QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 
 from agents import memory
 from agents.exceptions import InvalidInput, MemoryRefused, SessionNotFound
-from agents.models import Artifact, MemoryEntry, Run, Session
+from agents.models import Artifact, MemoryEntry, Run, Session, SessionEvent
 from agents.services import rows
 
 
@@ -50,6 +51,64 @@ def sessions_list(*, owner: str = "", state: str = "", template: str = "") -> Qu
     if template:
         sessions = sessions.filter(template_version__template__name=template)
     return sessions.order_by("-created_at")
+
+
+# The events that end a turn with something the client shows as the assistant's reply.
+REPLY_TYPES = (
+    SessionEvent.Type.FINAL_ANSWER,
+    SessionEvent.Type.CLARIFICATION,
+    SessionEvent.Type.APPROVAL_REQUEST,
+)
+
+
+@dataclass(frozen=True)
+class LatestTurn:
+    """A session's latest turn, as a conversation that may continue it needs to know it."""
+
+    session_id: uuid.UUID
+    # The template's (or the pipeline's) name: the model the session serves.
+    model: str
+    conversation_key: str
+    # The event that gave the turn's reply (final answer, clarification, approval request),
+    # None while it has none.
+    reply: rows.EventRow | None
+
+
+def _latest_turn(run: Run) -> LatestTurn:
+    session = run.session
+    reply = run.sessionevent_set.filter(type__in=REPLY_TYPES).order_by("-seq").first()
+    return LatestTurn(
+        session_id=session.pk,
+        model=(
+            session.pipeline_version.pipeline.name
+            if session.pipeline_version is not None
+            else session.template_version.template.name
+        ),
+        conversation_key=session.conversation_key,
+        reply=rows.EventRow(reply.seq, reply.type, reply.step, reply.payload, run.pk)
+        if reply is not None
+        else None,
+    )
+
+
+def latest_turns_with_transcript(
+    *, owner: str, transcript_hash: str, limit: int = 10
+) -> list[LatestTurn]:
+    """Turns started with this transcript that are still their session's latest (so their
+    reply is the last thing the client saw), newest first: ``owner``'s sessions only,
+    cancelled ones left out. One look-up of the transcript index, then one query per turn
+    for its reply."""
+    later = Run.objects.filter(session=OuterRef("session"), pk__gt=OuterRef("pk"))
+    runs = (
+        Run.objects.select_related(
+            "session__template_version__template", "session__pipeline_version__pipeline"
+        )
+        .filter(transcript_hash=transcript_hash, session__owner=owner)
+        .exclude(session__state=Session.State.CANCELLED)
+        .exclude(Exists(later))
+        .order_by("-pk")
+    )
+    return [_latest_turn(run) for run in runs[:limit]]
 
 
 def events_after(*, session_id: uuid.UUID, after: int, limit: int = 500) -> list[rows.EventRow]:

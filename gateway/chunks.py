@@ -78,21 +78,42 @@ def reader_text(event: EventView) -> str:
 
 
 class OpenAIChunks:
-    def __init__(self, *, completion_id: str, model: str, session_id: str) -> None:
+    """``include_usage`` (the client's ``stream_options.include_usage``): as OpenAI does,
+    every chunk carries ``usage: null`` and one more chunk after the finish carries the
+    usage with ``choices: []``; without it no chunk carries usage."""
+
+    def __init__(
+        self, *, completion_id: str, model: str, session_id: str, include_usage: bool = False
+    ) -> None:
         self.completion_id = completion_id
         self.model = model
         self.session_id = session_id
+        self.include_usage = include_usage
         self.created = int(time.time())
 
-    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> Chunk:
-        return {
+    def _envelope(self, choices: list[dict[str, Any]]) -> Chunk:
+        chunk: Chunk = {
             "id": self.completion_id,
             "object": "chat.completion.chunk",
             "created": self.created,
             "model": self.model,
             "session_id": self.session_id,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+            "choices": choices,
         }
+        if self.include_usage:
+            chunk["usage"] = None
+        return chunk
+
+    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> Chunk:
+        return self._envelope([{"index": 0, "delta": delta, "finish_reason": finish_reason}])
+
+    def usage_chunks(self, usage: dict[str, int]) -> list[Chunk]:
+        """The final usage chunk, when the client asked for it."""
+        if not self.include_usage:
+            return []
+        chunk = self._envelope([])
+        chunk["usage"] = usage
+        return [chunk]
 
     def start(self) -> list[Chunk]:
         return [self.chunk({"role": "assistant", "content": ""})]
@@ -104,16 +125,20 @@ class OpenAIChunks:
         text = reader_text(event)
         return [self.chunk({"content": text})] if text else []
 
-    def finish(self, usage: dict[str, int] | None) -> list[Chunk]:
-        last = self.chunk({}, "stop")
-        if usage is not None:
-            last["usage"] = usage
-        return [last]
+    def finish(self, usage: dict[str, int]) -> list[Chunk]:
+        return [self.chunk({}, "stop"), *self.usage_chunks(usage)]
 
 
 class SGRChunks(OpenAIChunks):
-    def __init__(self, *, completion_id: str, model: str, session_id: str) -> None:
-        super().__init__(completion_id=completion_id, model=session_id, session_id=session_id)
+    def __init__(
+        self, *, completion_id: str, model: str, session_id: str, include_usage: bool = False
+    ) -> None:
+        super().__init__(
+            completion_id=completion_id,
+            model=session_id,
+            session_id=session_id,
+            include_usage=include_usage,
+        )
 
     def _phase(self, phase: str, delta: dict[str, Any], finish: str | None = None) -> Chunk:
         chunk = self.chunk(delta, finish)
@@ -155,5 +180,6 @@ class SGRChunks(OpenAIChunks):
             return [self._phase(f"{step}-final", {"role": "assistant", "content": text}, "stop")]
         return []
 
-    def finish(self, usage: dict[str, int] | None) -> list[Chunk]:
-        return []
+    def finish(self, usage: dict[str, int]) -> list[Chunk]:
+        # Every step already ended with its own finish_reason.
+        return self.usage_chunks(usage)

@@ -17,7 +17,7 @@ import httpx2 as httpx
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 
-from agents.engine.llm import resolve_upstream
+from agents.engine.llm import Upstream, resolve_upstream
 from agents.exceptions import UpstreamFailed
 from agents.selectors import is_session_id
 from catalog.exceptions import CatalogNotFound
@@ -93,7 +93,12 @@ async def upstream_models() -> list[dict[str, Any]]:
 async def passthrough_chat(body: bytes) -> HttpResponseBase:
     """Forward the body to the upstream's ``/chat/completions``; 503 when no upstream is
     configured, 502 when it cannot be reached. Its own errors come back as it sent them."""
-    upstream = resolve_upstream(LLMPolicy())
+    return await forward_chat(body, resolve_upstream(LLMPolicy()))
+
+
+async def forward_chat(body: bytes, upstream: Upstream) -> HttpResponseBase:
+    """Send the body to ``upstream``'s ``/chat/completions`` and relay its answer as sent
+    (502 when it cannot be reached)."""
     request = _client().build_request(
         "POST",
         f"{upstream.base_url.rstrip('/')}/chat/completions",

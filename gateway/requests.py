@@ -1,9 +1,13 @@
 """Validation of ``/v1/chat/completions`` bodies into a ``ChatRequest``.
 
-Only what maruntime uses is interpreted; other OpenAI fields (temperature, n, ...) are
-accepted and ignored, as any OpenAI-compatible server does for unsupported options, but
-their types and ranges are checked as OpenAI checks them, so a request OpenAI would refuse
-is refused here too (``temperature: -5`` is a 400, not silently a default).
+Sampling options (temperature, top_p, ...) are the template's to set and are ignored, as
+any OpenAI-compatible server does for options it does not support, but their types and
+ranges are checked as OpenAI checks them, so a request OpenAI would refuse is refused here
+too (``temperature: -5`` is a 400, not silently a default). An option whose loss would
+change what the client gets (``n`` > 1, client ``tools``) is refused with a 400.
+The messages before the last user message are the client's conversation
+(``agents.conversations``): its system messages are the user's instructions, its user and
+assistant messages the transcript that may continue a session.
 """
 
 from __future__ import annotations
@@ -11,14 +15,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
+from agents.conversations import Conversation, transcript_hash
 from maruntime.errors import DomainError, InvalidInput
 from maruntime.json_input import JSONRefused, parse_json_object
 
 ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
+INSTRUCTION_ROLES = frozenset({"system", "developer"})
+# Headers front-ends send to name a conversation: Open WebUI's chat id (sent with
+# ENABLE_FORWARD_USER_INFO_HEADERS), and a generic one other front-ends can be configured
+# to send (LibreChat: ``headers: {X-Conversation-Id: "{{LIBRECHAT_BODY_CONVERSATIONID}}"}``).
+CONVERSATION_HEADERS = ("X-OpenWebUI-Chat-Id", "X-Conversation-Id")
+CONVERSATION_KEY_LIMIT = 200
 MAX_MODEL_CHARS = 256
 MAX_STOP_SEQUENCES = 4
 
@@ -83,6 +95,15 @@ class ChatRequest:
     include_usage: bool
     # The answer to a session's pending approval (``model`` is the session id).
     approve: bool | None
+    conversation: Conversation
+    # ``transcript_hash`` of the messages up to and including the last user message.
+    transcript_hash: str
+    # When the earlier messages end with an assistant reply: the hash of what came before
+    # it, and its text — the turn of a session this request may continue.
+    reply_prefix_hash: str
+    last_reply: str | None
+    # The JSON Schema the final answer must follow (``response_format``), or None.
+    answer_schema: dict[str, Any] | None
 
 
 class UnsupportedContentType(InvalidInput):
@@ -180,7 +201,85 @@ def _text_of(content: Any, index: int) -> str:
     )
 
 
-def parse_chat_request(data: dict[str, Any]) -> ChatRequest:
+def conversation_key(headers: Any) -> str:
+    """The front-end's name for the conversation, from the first of
+    ``CONVERSATION_HEADERS`` it sent (qualified by the header, so front-ends never clash)."""
+    for name in CONVERSATION_HEADERS:
+        value = str(headers.get(name) or "").strip()
+        if value:
+            return f"{name.lower()}:{value}"[:CONVERSATION_KEY_LIMIT]
+    return ""
+
+
+def _conversation(
+    messages: list[dict[str, Any]], key: str
+) -> tuple[Conversation, list[dict[str, str]]]:
+    """The conversation before the last message, and the transcript (user and assistant
+    messages, the last one included) as plain text."""
+    instructions = []
+    transcript = []
+    for index, message in enumerate(messages):
+        text = _text_of(message.get("content"), index)
+        if message["role"] in INSTRUCTION_ROLES:
+            if text.strip():
+                instructions.append(text.strip())
+        elif message["role"] in ("user", "assistant"):
+            transcript.append({"role": message["role"], "content": text})
+    conversation = Conversation(
+        history=transcript[:-1], instructions="\n\n".join(instructions), key=key
+    )
+    return conversation, transcript
+
+
+def _answer_schema(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``response_format`` as the schema of the final answer: ``json_object`` asks for
+    any object, ``json_schema`` for the client's schema, ``text`` (or none) for text."""
+    if response_format is None:
+        return None
+    kind = response_format.get("type")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return {"type": "object"}
+    if kind != "json_schema":
+        raise InvalidInput(
+            "response_format.type must be 'text', 'json_object' or 'json_schema'",
+            param="response_format",
+        )
+    spec = response_format.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, dict) else None
+    if not isinstance(schema, dict):
+        raise InvalidInput(
+            "response_format.json_schema.schema must be a JSON Schema object",
+            param="response_format.json_schema.schema",
+        )
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise InvalidInput(
+            f"response_format.json_schema.schema is not a valid JSON Schema: {exc.message}",
+            param="response_format.json_schema.schema",
+        ) from exc
+    return schema
+
+
+def _refuse_unsupported(data: dict[str, Any]) -> None:
+    """Options that would change what the client gets, which an agent model cannot honour:
+    refused (400) rather than silently ignored."""
+    if data.get("n") not in (None, 1):
+        raise InvalidInput(
+            "Agent models return one answer per request: n must be 1 (start several "
+            "sessions for several answers)",
+            param="n",
+        )
+    if data.get("tools"):
+        raise InvalidInput(
+            "This agent model does not call client tools: send the request without tools",
+            param="tools",
+        )
+
+
+def parse_chat_request(data: dict[str, Any], *, conversation_key: str = "") -> ChatRequest:
     model = data.get("model")
     if not isinstance(model, str) or not model.strip():
         raise InvalidInput("you must provide a model parameter", param="model")
@@ -219,6 +318,10 @@ def parse_chat_request(data: dict[str, Any]) -> ChatRequest:
     if approve is not None and not isinstance(approve, bool):
         raise InvalidInput("approve must be true or false", param="approve")
     options = data.get("stream_options") or {}
+    _refuse_unsupported(data)
+    answer_schema = _answer_schema(data.get("response_format"))
+    conversation, transcript = _conversation(messages, conversation_key)
+    replied = bool(conversation.history) and conversation.history[-1]["role"] == "assistant"
     return ChatRequest(
         model=model.strip(),
         task=task,
@@ -228,4 +331,9 @@ def parse_chat_request(data: dict[str, Any]) -> ChatRequest:
         cancel_on_disconnect=bool(data.get("cancel_on_disconnect", False)),
         include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
         approve=approve,
+        conversation=conversation,
+        transcript_hash=transcript_hash(transcript),
+        reply_prefix_hash=transcript_hash(conversation.history[:-1]) if replied else "",
+        last_reply=conversation.history[-1]["content"] if replied else None,
+        answer_schema=answer_schema,
     )

@@ -69,6 +69,11 @@ PASSTHROUGH_REQUESTS = Counter(
     "Chat completions forwarded to the upstream unchanged, by upstream status",
     ["status"],
 )
+HOUSEKEEPING_REQUESTS = Counter(
+    "maruntime_housekeeping_requests_total",
+    "Front-ends' housekeeping requests (titles, tags, ...) answered by the upstream model",
+    ["front_end", "task"],
+)
 TOOL_APPROVALS = Counter(
     "maruntime_tool_approvals_total",
     "Calls to tools that require approval: requested, approved, declined",

@@ -33,6 +33,9 @@ class ToolSpec:
     # Each call waits for a person's approval before it runs (the session pauses).
     requires_approval: bool = False
     limits: ToolLimits = field(default_factory=ToolLimits)
+    # A fingerprint of a per-session change to ``input_schema`` (a client's answer schema),
+    # "" for the version as stored: with ``version_id``, it identifies the schema.
+    variant: str = ""
 
 
 @dataclass(frozen=True)

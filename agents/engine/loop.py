@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import services
+from agents.engine.answers import shape_answers
 from agents.engine.definition import AgentDefinition, ToolSpec, load_definition
 from agents.engine.flavours import FLAVOURS, StepLedger, tool_call_message
 from agents.engine.prompts import render_prompt
@@ -235,12 +236,22 @@ async def _reserve_tokens(
     return reserved
 
 
-def _system_message(definition: AgentDefinition, offered: tuple[ToolSpec, ...]) -> dict[str, Any]:
+USER_INSTRUCTIONS_HEADING = (
+    "\n\nThe user's own instructions follow. Honour them where they do not conflict with "
+    "everything above, which takes precedence:\n"
+)
+
+
+def _system_message(
+    definition: AgentDefinition, offered: tuple[ToolSpec, ...], instructions: str
+) -> dict[str, Any]:
+    """The template's prompt, then the user's instructions (a chat client's system
+    message), which cannot override it."""
     listing = "\n".join(f"- {spec.name}: {spec.description}" for spec in offered)
-    return {
-        "role": "system",
-        "content": render_prompt(definition.system_prompt, available_tools=listing),
-    }
+    content = render_prompt(definition.system_prompt, available_tools=listing)
+    if instructions:
+        content += USER_INSTRUCTIONS_HEADING + instructions
+    return {"role": "system", "content": content}
 
 
 async def _decide(
@@ -257,13 +268,18 @@ async def _decide(
     ruled = apply_rules(definition.rules, names, counters)
     selection = await select_tools(definition, ruled, context, scope.session.task)
     selection.excluded.update(barred)
-    offered = tuple(definition.tools[name] for name in selection.offered)
+    offered = shape_answers(
+        tuple(definition.tools[name] for name in selection.offered), context.get("answer_schema")
+    )
     if not offered:
         raise NoToolsOffered(
             f"No tool is available to {definition.template_name} at step {step}: check the "
             "template's tool policy and rules, and that its tools have active, bound versions"
         )
-    messages = [_system_message(definition, offered), *context["messages"]]
+    messages = [
+        _system_message(definition, offered, str(context.get("instructions") or "")),
+        *context["messages"],
+    ]
     ledger = StepLedger()
     reservation = await _reserve_tokens(
         scope.session.owner, lambda: _reservation_tokens(definition, messages, offered)
@@ -534,6 +550,9 @@ def _advance_pipeline(
     fresh = services.new_context()
     fresh["messages"] = [{"role": "user", "content": render_prompt(prompt, task=outcome.content)}]
     fresh["usage"] = record.context.get("usage")
+    # What the client asked of the whole conversation holds for every step.
+    fresh["instructions"] = record.context.get("instructions", "")
+    fresh["answer_schema"] = record.context.get("answer_schema")
     record.context = fresh
     record.template_version_id = template_version_id
     record.pipeline_step = index

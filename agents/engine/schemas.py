@@ -57,9 +57,12 @@ def _tool_variant(spec: ToolSpec) -> dict[str, Any]:
     }
 
 
-def _cached(cache: dict[tuple[int, ...], Any], tools: tuple[ToolSpec, ...], build: Any) -> Any:
-    """Tool versions are immutable, so their ids identify a tool set's schema for good."""
-    key = tuple(spec.version_id for spec in tools)
+def _cached(
+    cache: dict[tuple[tuple[int, str], ...], Any], tools: tuple[ToolSpec, ...], build: Any
+) -> Any:
+    """Tool versions are immutable, so their ids (with the variant of a per-session change)
+    identify a tool set's schema for good."""
+    key = tuple((spec.version_id, spec.variant) for spec in tools)
     value = cache.get(key)
     if value is None:
         if len(cache) >= _CACHE_LIMIT:
@@ -69,9 +72,9 @@ def _cached(cache: dict[tuple[int, ...], Any], tools: tuple[ToolSpec, ...], buil
 
 
 _CACHE_LIMIT = 1024
-_step_schemas: dict[tuple[int, ...], dict[str, Any]] = {}
-_action_schemas: dict[tuple[int, ...], dict[str, Any]] = {}
-_function_specs: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+_step_schemas: dict[tuple[tuple[int, str], ...], dict[str, Any]] = {}
+_action_schemas: dict[tuple[tuple[int, str], ...], dict[str, Any]] = {}
+_function_specs: dict[tuple[tuple[int, str], ...], list[dict[str, Any]]] = {}
 
 
 def _build_action_schema(tools: tuple[ToolSpec, ...]) -> dict[str, Any]:

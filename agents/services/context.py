@@ -20,6 +20,10 @@ def new_context() -> dict[str, Any]:
         "plan": None,
         "sources": [],
         "pending_call": None,
+        # The client's system message: the user's instructions, below the template's prompt.
+        "instructions": "",
+        # The JSON Schema the final answer must follow (the client's response_format).
+        "answer_schema": None,
     }
 
 
@@ -32,11 +36,21 @@ def declined_call_content(reason: str) -> str:
     )
 
 
-def absorb_user_message(session: Session, message: str) -> list[NewEvent]:
-    """Put a user message into the conversation the engine will continue. A call waiting
-    for approval is declined by it (the model reads why); returns the events that record
-    that, for the caller to append."""
+def absorb_user_message(
+    session: Session,
+    message: str,
+    *,
+    instructions: str = "",
+    answer_schema: dict[str, Any] | None = None,
+) -> list[NewEvent]:
+    """Put a user message into the conversation the engine will continue (``instructions``,
+    when given, replace the user's instructions; ``answer_schema`` shapes this turn's
+    answer). A call waiting for approval is declined by it (the model reads why); returns
+    the events that record that, for the caller to append."""
     context = session.context
+    if instructions:
+        context["instructions"] = instructions
+    context["answer_schema"] = answer_schema
     events = []
     pending = context.get("pending_call")
     if session.state == Session.State.WAITING_FOR_APPROVAL and pending:

@@ -34,8 +34,13 @@ class RunCancelled(Exception):
     """A cancel was requested for the run; the step being written is dropped."""
 
 
-def queue_run(session: Session, *, message: str) -> Run:
-    run = Run.objects.create(session=session, state=Run.State.QUEUED, user_message=message)
+def queue_run(session: Session, *, message: str, transcript_hash: str = "") -> Run:
+    run = Run.objects.create(
+        session=session,
+        state=Run.State.QUEUED,
+        user_message=message,
+        transcript_hash=transcript_hash,
+    )
     transaction.on_commit(notify_pool)
     return run
 

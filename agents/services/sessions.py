@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from agents.conversations import Conversation
 from agents.engine.prompts import render_prompt
 from agents.exceptions import (
     ApprovalNotPending,
@@ -99,21 +101,35 @@ def session_start(
     parent: Session | None = None,
     tool_scope: ToolScope | None = None,
     max_active_runs: int = 0,
+    conversation: Conversation | None = None,
+    transcript_hash: str = "",
+    answer_schema: dict[str, Any] | None = None,
 ) -> tuple[Session, Run]:
     """Create the session with its first user message and a queued run, atomically. A
     child session inherits its parent's tool scope. ``max_active_runs``: the owner's
     limit on sessions with an active run (0: none; delegated children are not counted
-    against it, their parent already is)."""
+    against it, their parent already is). ``conversation``: what a chat client sent before
+    ``task`` — its earlier messages are the history the agent sees, its system message the
+    user's instructions. ``answer_schema``: the JSON Schema the final answer follows."""
     _hold_run_slot(owner, max_active_runs)
+    conversation = conversation or Conversation()
     context = new_context()
-    context["messages"].append(
+    context["messages"] = [
+        *conversation.history,
         {
             "role": "user",
             "content": render_prompt(template_version.initial_user_prompt or "{task}", task=task),
-        }
-    )
+        },
+    ]
+    context["instructions"] = conversation.instructions
+    context["answer_schema"] = answer_schema
+    message: dict[str, object] = {"content": task}
+    if conversation.history:
+        message["history"] = conversation.history
+    if conversation.instructions:
+        message["instructions"] = conversation.instructions
     events = [
-        NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": task}),
+        NewEvent(SessionEvent.Type.USER_MESSAGE, message),
         NewEvent(SessionEvent.Type.STATE, {"state": Session.State.INITED}),
     ]
     # The new session's seq counter starts at its first events: no update afterwards.
@@ -133,9 +149,10 @@ def session_start(
         ),
         task=task,
         context=context,
+        conversation_key=conversation.key,
         last_seq=len(events),
     )
-    run = queue_run(session, message=task)
+    run = queue_run(session, message=task, transcript_hash=transcript_hash)
     insert_events(session, run, events, after=0)
     return session, run
 
@@ -149,10 +166,15 @@ def session_message(
     on_busy: str = "reject",
     tool_scope: ToolScope | None = None,
     max_active_runs: int = 0,
+    instructions: str = "",
+    transcript_hash: str = "",
+    answer_schema: dict[str, Any] | None = None,
 ) -> tuple[Session, Run]:
     """A new user message on an existing session: the answer to a clarification, or a
     follow-up. Holds the session row lock. Busy sessions refuse (409) or enqueue. The
-    session's tool scope is narrowed by the caller's."""
+    session's tool scope is narrowed by the caller's. ``instructions`` (the client's
+    system message), when given, replace the user's instructions from here on;
+    ``answer_schema`` shapes this turn's final answer."""
     session = _locked_session(session_id, owner)
     if tool_scope is not None and not tool_scope.unrestricted:
         narrowed = ToolScope.model_validate(session.tool_scope).narrowed(tool_scope)
@@ -178,11 +200,18 @@ def session_message(
         )
     events = []
     if active:
-        run = Run.objects.create(session=session, state=Run.State.PENDING, user_message=message)
+        run = Run.objects.create(
+            session=session,
+            state=Run.State.PENDING,
+            user_message=message,
+            transcript_hash=transcript_hash,
+        )
     else:
         _hold_run_slot(session.owner, max_active_runs, session.pk)
-        run = queue_run(session, message=message)
-        events = absorb_user_message(session, message)
+        run = queue_run(session, message=message, transcript_hash=transcript_hash)
+        events = absorb_user_message(
+            session, message, instructions=instructions, answer_schema=answer_schema
+        )
     events.append(NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": message}))
     append_events(session, run, events)
     return session, run
@@ -290,23 +319,33 @@ def chat_turn(
     tool_scope: ToolScope | None = None,
     approve: bool | None = None,
     max_active_runs: int = 0,
+    conversation: Conversation | None = None,
+    continues: uuid.UUID | None = None,
+    transcript_hash: str = "",
+    answer_schema: dict[str, Any] | None = None,
 ) -> Turn:
     """Start a session for a template or pipeline, or continue the session ``model`` names
-    (``approve``: the answer to its pending approval, ``task`` then the comment). Refuses
-    before writing anything when the agent has no upstream configured (503), requires a
-    tool ``tool_scope`` keeps out (403), or the owner has ``max_active_runs`` (429)."""
+    or the one a client's conversation ``continues`` (``approve``: the answer to its
+    pending approval, ``task`` then the comment). ``conversation``: what the client sent
+    before ``task``; ``transcript_hash``: its hash with ``task``, kept on the run so the
+    conversation's next request finds this session; ``answer_schema``: the JSON Schema
+    the turn's final answer follows (the client's ``response_format``). Refuses before
+    writing anything when the agent has no upstream configured (503), requires a tool
+    ``tool_scope`` keeps out (403), or the owner has ``max_active_runs`` (429)."""
     from agents.engine.llm import resolve_upstream
     from agents.selectors import is_session_id, session_get
     from catalog.policies import ExecutionPolicy, LLMPolicy
     from catalog.selectors import model_resolve, template_version_for_step
 
+    conversation = conversation or Conversation()
     if approve is not None and not is_session_id(model):
         raise InvalidMessage(
             "approve answers a session's pending approval: model must be the session id",
             param="approve",
         )
-    if is_session_id(model):
-        existing = session_get(session_id=model, owner=owner)
+    named = continues or (model if is_session_id(model) else None)
+    if named is not None:
+        existing = session_get(session_id=named, owner=owner)
         policy = ExecutionPolicy.model_validate(existing.template_version.execution_policy)
         resolve_upstream(LLMPolicy.model_validate(existing.template_version.llm_policy))
         after = existing.last_seq
@@ -328,6 +367,9 @@ def chat_turn(
                 on_busy=on_busy or policy.on_busy,
                 tool_scope=tool_scope,
                 max_active_runs=max_active_runs,
+                instructions=conversation.instructions,
+                transcript_hash=transcript_hash,
+                answer_schema=answer_schema,
             )
         return Turn(session, run, model, after, policy.stream_format, resumed=True)
     resolved = model_resolve(model)
@@ -352,6 +394,9 @@ def chat_turn(
         pipeline_plan=plan,
         tool_scope=tool_scope,
         max_active_runs=max_active_runs,
+        conversation=conversation,
+        transcript_hash=transcript_hash,
+        answer_schema=answer_schema,
     )
     policy = ExecutionPolicy.model_validate(first.execution_policy)
     return Turn(session, run, model, 0, policy.stream_format, resumed=False)

@@ -178,7 +178,10 @@ async def create_report(arguments: dict[str, Any], context: ToolContext) -> Tool
 
 @builtin("final_answer", pure=True)
 async def final_answer(arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
-    answer = str(arguments.get("answer", ""))
+    answer = arguments.get("answer", "")
+    if not isinstance(answer, str):
+        # A structured answer (the client's response_format): the client parses this JSON.
+        answer = json.dumps(answer, ensure_ascii=False)
     status = str(arguments.get("status", "completed")).lower()
     return ToolOutcome(
         content=answer,

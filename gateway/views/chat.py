@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
-from agents.selectors import session_get, session_usage, usage_of
+from agents.selectors import is_session_id, session_get, session_usage, usage_of
 from agents.services import Turn, chat_turn, session_cancel
 from gateway.auth import (
     authorize_passthrough,
@@ -23,10 +23,12 @@ from gateway.chunks import (
     reader_text,
     reasoning_text,
 )
+from gateway.continuation import continued_session
 from gateway.errors import error_response
 from gateway.follow import follow_events
+from gateway.housekeeping import housekeeping_chat, recognise
 from gateway.passthrough import is_passthrough, passthrough_chat
-from gateway.requests import ChatRequest, parse_chat_request, read_json_body
+from gateway.requests import ChatRequest, conversation_key, parse_chat_request, read_json_body
 from gateway.views.base import api_view, caller_owner, json_response, sse
 from maruntime.asyncdb import run_sync
 
@@ -52,19 +54,33 @@ async def _turn_events(turn: Turn) -> AsyncIterator[EventView]:
 @api_view("POST")
 async def chat_completions(request: HttpRequest) -> HttpResponseBase:
     body = read_json_body(request)
-    if await is_passthrough(body.get("model")):
+    model = body.get("model")
+    if await is_passthrough(model):
         authorize_passthrough(request, body["model"])
         return await passthrough_chat(request.body)
-    chat = parse_chat_request(body)
+    housekeeping = recognise(body.get("messages"))
+    if housekeeping is not None and isinstance(model, str) and not is_session_id(model):
+        # A title or tags for the chat: the agent's upstream answers, no run (metered
+        # like passthrough: not at all, so keys with a token budget may not).
+        authorize_passthrough(request, model)
+        return await housekeeping_chat(body, housekeeping)
+    chat = parse_chat_request(body, conversation_key=conversation_key(request.headers))
     await authorize_run_start(request, chat.model)
+    owner = caller_owner(request)
+    # A client that names the session keeps track of it itself: no transcript to match.
+    named = is_session_id(chat.model)
     turn = await run_sync(chat_turn)(
         model=chat.model,
         task=chat.task,
-        owner=caller_owner(request),
+        owner=owner,
         on_busy=chat.on_busy,
         tool_scope=caller_tool_scope(request),
         approve=chat.approve,
         max_active_runs=caller_run_limit(request),
+        conversation=chat.conversation,
+        continues=None if named else await run_sync(continued_session)(chat, owner=owner),
+        transcript_hash="" if named else chat.transcript_hash,
+        answer_schema=chat.answer_schema,
     )
     headers = {"X-Session-Id": str(turn.session.pk), "X-Agent-ID": str(turn.session.pk)}
     if chat.stream:
@@ -83,6 +99,7 @@ def _renderer(turn: Turn, chat: ChatRequest) -> OpenAIChunks:
         completion_id=f"chatcmpl-{turn.session.pk.hex}-{turn.run.pk}",
         model=turn.model,
         session_id=str(turn.session.pk),
+        include_usage=chat.include_usage,
     )
 
 

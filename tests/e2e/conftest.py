@@ -55,7 +55,8 @@ class Stack:
         args = ["serve", "--port", str(port)] + ([] if pool else ["--no-pool"])
         process = self._start("gateway", args, extra_env)
         base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        # Generous: a loaded 2-core machine can take that long to import and migrate-check.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"gateway exited early:\n{self.logs()}")
