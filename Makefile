@@ -8,7 +8,8 @@ MARUNTIME_CACHE ?= $(HOME)/.cache/maruntime
 ANCHORS := $(MARUNTIME_CACHE)/anchors
 
 .PHONY: run test test-browser browser-deps lint bench bench-anchors migrate seed serve-gateway \
-	serve-admin pool llama-server llama-models test-real conformance sgr-agent-core-sdist open-webui
+	serve-admin pool llama-server llama-models test-real conformance sgr-agent-core-sdist open-webui \
+	node-clients
 
 LLAMA_REQUIREMENTS := tests/real_servers/requirements.txt
 LLAMA_CPP_VERSION := $(shell sed -n 's/^llama-cpp-python.*==//p' $(LLAMA_REQUIREMENTS))
@@ -25,6 +26,10 @@ LLAMA_VENV := $(MARUNTIME_CACHE)/llama-cpp-python-$(LLAMA_CPP_VERSION)
 
 OPEN_WEBUI_VERSION := 0.12.4
 OPEN_WEBUI_VENV := $(MARUNTIME_CACHE)/open-webui-$(OPEN_WEBUI_VERSION)
+# openai-node (and zod, for its structured-output helper) for tests/e2e/test_node_client.py.
+OPENAI_NODE_VERSION := 7.55.0
+NODE_CLIENTS := $(MARUNTIME_CACHE)/node-clients-$(OPENAI_NODE_VERSION)
+NODE_PACKAGES := openai@$(OPENAI_NODE_VERSION) zod@4.6.7
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +46,7 @@ run: seed
 	$(PY) manage.py serve --port $(PORT)
 
 # Browser tests (tests/browser, marked `browser`) run in `make test-browser` instead.
-test: $(VENV)/.installed
+test: $(VENV)/.installed node-clients
 	$(PY) -m pytest -m "not browser"
 
 # Debian's Chromium for the browser tests; Playwright (requirements.txt) brings its own
@@ -134,3 +139,10 @@ $(OPEN_WEBUI_VENV)/.installed:
 	touch $@
 
 open-webui: $(OPEN_WEBUI_VENV)/.installed
+
+$(NODE_CLIENTS)/.installed:
+	mkdir -p $(NODE_CLIENTS)
+	npm install --silent --no-audit --no-fund --prefix $(NODE_CLIENTS) $(NODE_PACKAGES)
+	touch $@
+
+node-clients: $(NODE_CLIENTS)/.installed

@@ -14,8 +14,7 @@ from pydantic import BaseModel
 
 from agents.models import Session
 from tests.e2e.conftest import client_for
-from tests.fakes.fake_llm import Reply
-from tests.fakes.sgr import REASONING, clarify_args, final_args, sgr_replies
+from tests.fakes.sgr import clarify_args, final_args, sgr_replies, structured_final
 
 pytestmark = pytest.mark.usefixtures("seeded")
 # LiteLLM would fetch its model price list from the network on import.
@@ -25,22 +24,6 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 class Weather(BaseModel):
     city: str
     temperature_c: int
-
-
-def _final_object(answer: dict[str, Any]) -> Reply:
-    """An SGR step whose final answer is a structured object."""
-    return Reply.structured(
-        {
-            **REASONING,
-            "function": {
-                "tool_name_discriminator": "final_answer",
-                "reasoning": "done",
-                "completed_steps": ["Looked it up."],
-                "answer": answer,
-                "status": "completed",
-            },
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +44,7 @@ def _offered_answer_schema(request: dict[str, Any]) -> dict[str, Any]:
 def test_openai_parse_returns_the_clients_model(server, fake_llm):
     # The first answer misses a field: re-asked against the client's schema, then valid.
     fake_llm.script(
-        _final_object({"city": "Oslo"}), _final_object({"city": "Oslo", "temperature_c": 12})
+        structured_final({"city": "Oslo"}), structured_final({"city": "Oslo", "temperature_c": 12})
     )
     completion = client_for(server).chat.completions.parse(
         model="sgr_agent",
@@ -161,7 +144,7 @@ def test_langchain_continues_the_session_and_returns_structured_output(server, f
     assert session.runs.count() == 2 and session.pk.hex in session_id
     assert session.context["instructions"] == "Be brief."
 
-    fake_llm.script(_final_object({"city": "Oslo", "temperature_c": 12}))
+    fake_llm.script(structured_final({"city": "Oslo", "temperature_c": 12}))
     weather = chat.with_structured_output(Weather).invoke("Weather in Oslo?")
     assert weather == Weather(city="Oslo", temperature_c=12)
 

@@ -33,6 +33,13 @@ def final_args(answer: str) -> dict[str, Any]:
     }
 
 
+def structured_final(answer: dict[str, Any]) -> Reply:
+    """An ``sgr`` step whose final answer is an object (a client's ``response_format``)."""
+    return Reply.structured(
+        step("final_answer", completed_steps=["Answered."], answer=answer, status="completed")
+    )
+
+
 def plan_args() -> dict[str, Any]:
     return {
         "reasoning": "plan first",
