@@ -142,8 +142,8 @@ async def test_an_unreachable_upstream_names_the_endpoint_setting(settings):
 async def test_a_server_too_slow_to_answer_names_the_timeout_setting(fake_llm, settings):
     settings.OPENAI_BASE_URL = fake_llm.base_url
     settings.LLM_TIMEOUT_SECONDS = 0.2
-    settings.LLM_MAX_ATTEMPTS = 1
     fake_llm.script(Reply.text("late", delay=2))
 
     with pytest.raises(UpstreamFailed, match=r"did not answer within LLM_TIMEOUT_SECONDS=0\.2 s"):
         await complete(LLMPolicy(base_url=fake_llm.base_url), [{"role": "user", "content": "hi"}])
+    assert len(fake_llm.requests) == 1  # not repeated: it would take as long again
