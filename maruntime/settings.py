@@ -323,22 +323,27 @@ LOGGING = {
 }
 
 # --- Retrieval ---
-# Embedder: "local" (all-MiniLM-L6-v2 int8 ONNX, offline) or "openai" (any /v1/embeddings).
+# Embedder: "local" (Universal Sentence Encoder Multilingual v3 from an installed package,
+# offline) or "openai" (any /v1/embeddings).
 EMBEDDINGS_PROVIDER = env.str("EMBEDDINGS_PROVIDER", default="local")
-EMBEDDINGS_MODEL_PATH = env.str("EMBEDDINGS_MODEL_PATH", default="")  # "" = packaged model
 EMBEDDINGS_BASE_URL = env.str("EMBEDDINGS_BASE_URL", default="")
 EMBEDDINGS_API_KEY = env.str("EMBEDDINGS_API_KEY", default="")
 EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="")
 EMBEDDINGS_DIM = env.int("EMBEDDINGS_DIM", default=0)
 EMBEDDINGS_TIMEOUT_SECONDS = env.float("EMBEDDINGS_TIMEOUT_SECONDS", default=30.0)
-EMBEDDINGS_THREADS = env.int("EMBEDDINGS_THREADS", default=1)  # ONNX threads per call
+EMBEDDINGS_THREADS = env.int("EMBEDDINGS_THREADS", default=1)  # BLAS threads per local call
 # Scripts the embedder's vectors are meaningful for ("latin,cyrillic"; "any"); unset: the
-# provider's own (local MiniLM: latin; openai: any). Queries mostly in other scripts need a
-# full-text match to be answered (retrieval/selectors.py).
+# provider's own (local: its 16 languages' scripts; openai: any). Queries mostly in other
+# scripts need a full-text match to be answered (retrieval/selectors.py).
 EMBEDDINGS_SCRIPTS = env.list("EMBEDDINGS_SCRIPTS", default=[])
 # Hits below this cosine similarity are dropped unless the full-text search backs them
-# (calibrated on bench/data with the local MiniLM; see retrieval/selectors.py).
-RETRIEVAL_MIN_SIMILARITY = env.float("RETRIEVAL_MIN_SIMILARITY", default=0.35)
+# (retrieval/selectors.py). The BY_LANGUAGE entries ("ru=0.3") override it for queries in
+# that language (Cyrillic queries are "ru", others "en"). Defaults calibrated for the local
+# embedder on the tuning set only (`python -m bench.retrieval --calibrate`).
+RETRIEVAL_MIN_SIMILARITY = env.float("RETRIEVAL_MIN_SIMILARITY", default=0.275)
+RETRIEVAL_MIN_SIMILARITY_BY_LANGUAGE = env.dict(
+    "RETRIEVAL_MIN_SIMILARITY_BY_LANGUAGE", cast={"value": float}, default={"ru": 0.25}
+)
 RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=50)
 RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
 RETRIEVAL_EF_SEARCH = env.int("RETRIEVAL_EF_SEARCH", default=100)

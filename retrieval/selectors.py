@@ -4,13 +4,15 @@ One search = two SQL queries over the same filtered set of entries: pgvector kNN
 query's embedding (cosine) and PostgreSQL full text (any query word, ``ts_rank``), each
 returning ``RETRIEVAL_CANDIDATES`` candidates. Their ranks are fused by reciprocal rank
 fusion (``1/(RETRIEVAL_RRF_K + rank)`` summed). A hit is kept only when its cosine
-similarity reaches the threshold (``RETRIEVAL_MIN_SIMILARITY``) or every query word matched
-its text, or both searches found it and it is within ``AGREEMENT_MARGIN`` of the threshold;
-so an unrelated query returns no tool at all.
+similarity reaches the threshold of the query's language (``min_similarity``: embedders
+score languages on different scales, so each has its own, calibrated by the bench) or every
+query word matched its text, or both searches found it and it is within
+``AGREEMENT_MARGIN`` of the threshold; so an unrelated query returns no tool at all.
 
-A query mostly in a script the embedder does not read (Cyrillic for the default MiniLM, see
-``retrieval.embedding.foreign_script``) gets a vector that says nothing about its meaning:
-Cyrillic queries sit as close to Cyrillic descriptions whether or not they ask for them. For
+A query mostly in a script the embedder does not read (Greek for the default multilingual
+model, Cyrillic for an English-only one; see ``retrieval.embedding.foreign_script``) gets a
+vector that says nothing about its meaning: an English-only model puts Cyrillic queries as
+close to Cyrillic descriptions whether or not they ask for them. For
 such a query neither the similarity nor the vector rank is evidence: a hit must be found by
 the full-text search (at least one query word, stemmed by the ``russian`` configuration) and
 is ranked by it alone (the kNN search is skipped). ``NO_THRESHOLD`` turns the check off;
@@ -33,7 +35,7 @@ from django.db import connection
 from catalog.policies import RISK_ORDER
 from maruntime.errors import InvalidInput
 from maruntime.observability import RETRIEVAL_LATENCY
-from retrieval.embedding import Embedder, foreign_script, get_embedder
+from retrieval.embedding import Embedder, foreign_script, get_embedder, letter_script
 from retrieval.exceptions import IndexStale
 from retrieval.models import TEXT_SEARCH_CONFIG, IndexEntry
 from retrieval.services import index_embedders_recent
@@ -55,6 +57,7 @@ class SearchHit:
     vector_rank: int | None  # 1-based rank among vector candidates, None if not one
     text_rank: int | None  # 1-based rank among full-text candidates, None if not one
     vector_similarity: float  # cosine similarity of the query and the entry
+    all_words_matched: bool  # the entry's text holds every query word (after stemming)
     explanation: str
 
 
@@ -110,6 +113,21 @@ def query_words(query: str) -> list[str]:
     """The query's words (at most ``MAX_QUERY_TERMS``), lower-cased; each goes through
     the same text search configuration as the indexed text."""
     return _WORD.findall(query.lower())[:MAX_QUERY_TERMS]
+
+
+def query_language(query: str) -> str:
+    """The language whose threshold judges ``query``: "ru" when most of its letters are
+    Cyrillic, else "en". The thresholds are calibrated per language (bench/data), and the
+    writing system is what tells this project's two languages apart."""
+    scripts = [letter_script(char) for char in query if char.isalpha()]
+    return "ru" if 2 * scripts.count("CYRILLIC") > len(scripts) else "en"
+
+
+def min_similarity(language: str) -> float:
+    """The similarity threshold for queries in ``language``
+    (``RETRIEVAL_MIN_SIMILARITY_BY_LANGUAGE``, else ``RETRIEVAL_MIN_SIMILARITY``)."""
+    by_language: dict[str, float] = settings.RETRIEVAL_MIN_SIMILARITY_BY_LANGUAGE
+    return by_language.get(language, settings.RETRIEVAL_MIN_SIMILARITY)
 
 
 def _candidate(
@@ -176,7 +194,7 @@ def entry_search(
     distance = f"(embedding::vector({int(embedder.dim)}) <=> %s::vector)"
     words = query_words(query)
     foreign = foreign_script(embedder, query)
-    minimum = settings.RETRIEVAL_MIN_SIMILARITY if threshold is None else threshold
+    minimum = min_similarity(query_language(query)) if threshold is None else threshold
     # A foreign query's vector candidates cannot pass the threshold: skip their search.
     useful = foreign is None or minimum <= NO_THRESHOLD
     by_vector = mode == "vector" or (mode == "hybrid" and useful)
@@ -229,40 +247,38 @@ def entry_search(
     hits = []
     for candidate in candidates.values():
         similarity = 1.0 - float(candidate["distance"])
-        if not _passes(candidate, similarity, minimum, foreign):
-            continue
         # A foreign query's vector rank says as little as its similarity: text alone orders.
         ranks = (None if foreign else candidate["vector_rank"], candidate["text_rank"])
-        score = sum(1.0 / (rrf_k + rank) for rank in ranks if rank is not None)
-        hits.append(
-            SearchHit(
-                name=candidate["ref"],
-                kind=kind,
-                version_id=candidate["version_id"],
-                score=score,
-                vector_rank=candidate["vector_rank"],
-                text_rank=candidate["text_rank"],
-                vector_similarity=similarity,
-                explanation=_explain(candidate, similarity, minimum, foreign),
-            )
+        hit = SearchHit(
+            name=candidate["ref"],
+            kind=kind,
+            version_id=candidate["version_id"],
+            score=sum(1.0 / (rrf_k + rank) for rank in ranks if rank is not None),
+            vector_rank=candidate["vector_rank"],
+            text_rank=candidate["text_rank"],
+            vector_similarity=similarity,
+            all_words_matched=bool(candidate["full_match"]),
+            explanation=_explain(candidate, similarity, minimum, foreign),
         )
+        if passes_threshold(hit, minimum, foreign=foreign is not None):
+            hits.append(hit)
     hits.sort(key=lambda hit: (-hit.score, -hit.vector_similarity, hit.name))
     RETRIEVAL_LATENCY.labels(kind).observe(time.perf_counter() - started)
     return hits[:k]
 
 
-def _passes(
-    candidate: dict[str, Any], similarity: float, minimum: float, foreign: str | None
-) -> bool:
-    """The threshold (see the module docstring); ``foreign``: the query's script when the
-    embedder does not read it."""
+def passes_threshold(hit: SearchHit, minimum: float, *, foreign: bool = False) -> bool:
+    """Whether ``hit`` is kept at similarity threshold ``minimum`` (see the module
+    docstring); ``foreign``: the query is in a script the embedder does not read. Depends on
+    nothing but the hit, so a search run with ``NO_THRESHOLD`` can be re-judged at any
+    threshold (the bench's calibration does)."""
     if minimum <= NO_THRESHOLD:
         return True
-    if foreign is not None:
-        return candidate["text_rank"] is not None
-    both = candidate["vector_rank"] is not None and candidate["text_rank"] is not None
-    agreed = both and similarity >= minimum - AGREEMENT_MARGIN
-    return similarity >= minimum or candidate["full_match"] or agreed
+    if foreign:
+        return hit.text_rank is not None
+    both = hit.vector_rank is not None and hit.text_rank is not None
+    agreed = both and hit.vector_similarity >= minimum - AGREEMENT_MARGIN
+    return hit.vector_similarity >= minimum or hit.all_words_matched or agreed
 
 
 def _explain(

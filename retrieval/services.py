@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 # pgvector's HNSW indexes ``vector`` columns of at most this many dimensions.
 MAX_INDEXED_DIM = 2000
 LONG_DESCRIPTION_CHARS = 1200
+MAX_PARAMETERS = 12
+PARAMETERS_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,30 @@ class RebuildSummary:
     embedder: str
 
 
+def _parameters_text(input_schema: dict[str, Any]) -> str:
+    """The top-level parameters of a tool's input schema as words: names with their
+    underscores as spaces, and their descriptions ("max results: how many links")."""
+    properties = input_schema.get("properties") if isinstance(input_schema, dict) else None
+    if not isinstance(properties, dict):
+        return ""
+    parts = []
+    for name, spec in list(properties.items())[:MAX_PARAMETERS]:
+        words = str(name).replace("_", " ").strip()
+        description = spec.get("description") if isinstance(spec, dict) else None
+        parts.append(f"{words}: {description.strip()}" if isinstance(description, str) else words)
+    return "; ".join(part for part in parts if part)[:PARAMETERS_CHARS]
+
+
 def tool_entry_text(version: ToolVersion) -> str:
-    """What a tool is searched by: name, descriptions, aliases, category and tags."""
+    """What a tool is searched by: name, descriptions, parameters, aliases, category and
+    tags. Parameters add the words a request uses for what it hands over ("tracking
+    number", "recipient") that a short description may leave out."""
     tool = version.tool
     lines = [f"{tool.name}: {version.description.strip()}"]
     if version.long_description.strip():
         lines.append(version.long_description.strip()[:LONG_DESCRIPTION_CHARS])
+    if parameters := _parameters_text(version.input_schema):
+        lines.append(f"Parameters: {parameters}")
     if tool.aliases:
         lines.append("Also known as: " + ", ".join(tool.aliases))
     if tool.category:

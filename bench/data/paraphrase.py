@@ -603,9 +603,9 @@ def build() -> list[dict]:
                     "language": language,
                 }
             )
-    for language, requests in (("en", UNRELATED), ("ru", RUSSIAN_UNRELATED)):
+    for language, unrelated in (("en", UNRELATED), ("ru", RUSSIAN_UNRELATED)):
         rows += [
-            {"query": q, "expected": [], "intents": [], "language": language} for q in requests
+            {"query": q, "expected": [], "intents": [], "language": language} for q in unrelated
         ]
     return rows
 

