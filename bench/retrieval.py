@@ -230,10 +230,10 @@ def _selection(tools: list[dict[str, Any]], queries: list[dict[str, Any]]) -> li
     """Per-step selection over a 60-tool catalog: a seeded sample of 60 tools, one per
     intent of the held-out set, and the held-out requests an offered tool can serve. Each is
     searched as ``agents.engine.selection`` searches a step (``tool_search`` limited to the
-    agent's tools, k = the default ``retrieval_k``); the row counts how often an expected
-    tool is among those offered."""
+    agent's tools, k = the default ``retrieval_k``, no threshold); the row counts how often
+    an expected tool is among those offered."""
     from catalog.policies import ToolPolicy
-    from retrieval.selectors import tool_search
+    from retrieval.selectors import NO_THRESHOLD, tool_search
 
     rng = random.Random(60)
     intents = sorted({intent for q in queries for intent in q["intents"]})
@@ -249,7 +249,12 @@ def _selection(tools: list[dict[str, Any]], queries: list[dict[str, Any]]) -> li
         offered = sum(
             bool(
                 set(q["expected"])
-                & {h.name for h in tool_search(query=q["query"], k=k, allow=sorted(catalog))}
+                & {
+                    h.name
+                    for h in tool_search(
+                        query=q["query"], k=k, allow=sorted(catalog), threshold=NO_THRESHOLD
+                    )
+                }
             )
             for q in served
         )

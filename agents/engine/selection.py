@@ -1,7 +1,12 @@
 """Which tools one step offers: the rules' survivors, then either all of them (``static``)
 or the required ones (and those found with ``search_tools``) plus the best matches for this
 step (``retrieval_per_step``), capped at ``max_tools_in_prompt``. The choice and its reasons
-become a ``tool_selection`` event."""
+become a ``tool_selection`` event.
+
+Per-step retrieval ranks the agent's own tools with the same search as ``/v1/tools/search``
+but without its "no tool fits" threshold: every candidate was put in the template on
+purpose, and a request phrased far from a description (slang, another language) should
+still reach the model with its best matches rather than with no tool at all."""
 
 from __future__ import annotations
 
@@ -82,12 +87,14 @@ async def select_tools(
         reasons.update({name: "template tool" for name in offered if name not in reasons})
         query = ""
     else:
-        from retrieval.selectors import tool_search
+        from retrieval.selectors import NO_THRESHOLD, tool_search
 
         query = step_query(task, context)
         candidates = [name for name in ruled.tools if name not in required]
         hits = (
-            await run_sync(tool_search)(query=query, k=policy.retrieval_k, allow=candidates)
+            await run_sync(tool_search)(
+                query=query, k=policy.retrieval_k, allow=candidates, threshold=NO_THRESHOLD
+            )
             if candidates
             else []
         )

@@ -36,7 +36,6 @@ REQUESTS = [
     ("is it going to pour in Manchester on Saturday?", "openweather_forecast"),
     ("the checkout service is wedged again, give it a kick", "kubernetes_restart"),
     ("наш клиент просит вернуть деньги за двойное списание", "stripe_refund_payment"),
-    ("какие задачи по оплате до сих пор висят нерешёнными?", "jira_search_issues"),
 ]
 
 
