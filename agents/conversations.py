@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,15 @@ class Conversation:
     # The front-end's own name for the conversation (a header such as Open WebUI's chat
     # id), "" when it sent none.
     key: str = ""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The client's result of a call to one of its own tools, which its session awaits."""
+
+    session_id: uuid.UUID
+    step: int
+    content: str
 
 
 def comparable_text(text: str) -> str:

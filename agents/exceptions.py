@@ -26,6 +26,12 @@ class ApprovalNotPending(Conflict):
     code = "approval_not_pending"
 
 
+class ToolResultNotPending(Conflict):
+    """A tool result for a call the session does not wait for (any more)."""
+
+    code = "tool_result_not_pending"
+
+
 class ApprovalPending(Conflict):
     """A plain message on a session whose pending call awaits a yes or no."""
 

@@ -18,6 +18,8 @@ class Session(models.Model):
         RUNNING = "running"
         WAITING_FOR_CLARIFICATION = "waiting_for_clarification"
         WAITING_FOR_APPROVAL = "waiting_for_approval"
+        # The agent called one of the client's own tools; the client sends the result.
+        WAITING_FOR_TOOL_RESULT = "waiting_for_tool_result"
         COMPLETED = "completed"
         FAILED = "failed"
         CANCELLED = "cancelled"
@@ -131,6 +133,7 @@ class SessionEvent(models.Model):
         CLARIFICATION = "clarification"
         APPROVAL_REQUEST = "approval_request"
         APPROVAL = "approval"
+        CLIENT_TOOL_CALL = "client_tool_call"
         FINAL_ANSWER = "final_answer"
         ERROR = "error"
         CHILD_SESSION = "child_session"

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 Chunk = dict[str, Any]
-ENDING_TYPES = frozenset({"final_answer", "clarification", "approval_request", "error"})
+ENDING_TYPES = frozenset(
+    {"final_answer", "clarification", "approval_request", "client_tool_call", "error"}
+)
 # Tools whose arguments are written for the reader, not the "thinking" pane.
 READER_TOOLS = frozenset({"final_answer", "clarification"})
 
@@ -61,6 +63,27 @@ def reasoning_text(event: EventView) -> str:
     return ""
 
 
+def _tool_call(payload: dict[str, Any]) -> dict[str, Any]:
+    """A tool call event's payload as an entry of ``delta.tool_calls``."""
+    return {
+        "index": 0,
+        "id": payload.get("call_id"),
+        "type": "function",
+        "function": {
+            "name": payload.get("tool"),
+            "arguments": json.dumps(payload.get("arguments") or {}, ensure_ascii=False),
+        },
+    }
+
+
+def client_tool_calls(event: EventView) -> list[dict[str, Any]]:
+    """The call to one of the client's tools that ends a turn, as OpenAI's ``tool_calls``
+    (empty for any other event)."""
+    if event.type != "client_tool_call":
+        return []
+    return [_tool_call(event.payload)]
+
+
 def reader_text(event: EventView) -> str:
     if event.type == "final_answer":
         return str(event.payload.get("answer", ""))
@@ -90,6 +113,8 @@ class OpenAIChunks:
         self.session_id = session_id
         self.include_usage = include_usage
         self.created = int(time.time())
+        # "tool_calls" once the agent called one of the client's tools.
+        self.finish_reason = "stop"
 
     def _envelope(self, choices: list[dict[str, Any]]) -> Chunk:
         chunk: Chunk = {
@@ -119,6 +144,10 @@ class OpenAIChunks:
         return [self.chunk({"role": "assistant", "content": ""})]
 
     def render(self, event: EventView) -> list[Chunk]:
+        calls = client_tool_calls(event)
+        if calls:
+            self.finish_reason = "tool_calls"
+            return [self.chunk({"tool_calls": calls})]
         thinking = reasoning_text(event)
         if thinking:
             return [self.chunk({"reasoning_content": thinking})]
@@ -126,7 +155,7 @@ class OpenAIChunks:
         return [self.chunk({"content": text})] if text else []
 
     def finish(self, usage: dict[str, int]) -> list[Chunk]:
-        return [self.chunk({}, "stop"), *self.usage_chunks(usage)]
+        return [self.chunk({}, self.finish_reason), *self.usage_chunks(usage)]
 
 
 class SGRChunks(OpenAIChunks):
@@ -158,16 +187,8 @@ class SGRChunks(OpenAIChunks):
             text = json.dumps(payload, ensure_ascii=False)
             return [self._phase(f"{step}-reasoning", {"role": "assistant", "content": text})]
         if event.type == "tool_call":
-            call = {
-                "index": 0,
-                "id": payload.get("call_id"),
-                "type": "function",
-                "function": {
-                    "name": payload.get("tool"),
-                    "arguments": json.dumps(payload.get("arguments") or {}, ensure_ascii=False),
-                },
-            }
-            return [self._phase(f"{step}-action", {"role": "assistant", "tool_calls": [call]})]
+            action: dict[str, Any] = {"role": "assistant", "tool_calls": [_tool_call(payload)]}
+            return [self._phase(f"{step}-action", action)]
         if event.type == "tool_result" and payload.get("tool") not in READER_TOOLS:
             delta = {
                 "role": "tool",
@@ -175,6 +196,10 @@ class SGRChunks(OpenAIChunks):
                 "tool_call_id": payload.get("call_id"),
             }
             return [self._phase(f"{step}-action", delta, "stop")]
+        calls = client_tool_calls(event)
+        if calls:
+            delta = {"role": "assistant", "tool_calls": calls}
+            return [self._phase(f"{step}-action", delta, "tool_calls")]
         text = reader_text(event)
         if text:
             return [self._phase(f"{step}-final", {"role": "assistant", "content": text}, "stop")]

@@ -4,7 +4,9 @@ Sampling options (temperature, top_p, ...) are the template's to set and are ign
 any OpenAI-compatible server does for options it does not support, but their types and
 ranges are checked as OpenAI checks them, so a request OpenAI would refuse is refused here
 too (``temperature: -5`` is a 400, not silently a default). An option whose loss would
-change what the client gets (``n`` > 1, client ``tools``) is refused with a 400.
+change what the client gets (``n`` > 1, a forced ``tool_choice``) is refused with a 400.
+Client ``tools`` are offered to the agent; a request ending in ``tool`` messages carries
+the result of the call its session waits for.
 The messages before the last user message are the client's conversation
 (``agents.conversations``): its system messages are the user's instructions, its user and
 assistant messages the transcript that may continue a session.
@@ -12,6 +14,7 @@ assistant messages the transcript that may continue a session.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +23,8 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
-from agents.conversations import Conversation, transcript_hash
+from agents.conversations import Conversation, ToolResult, transcript_hash
+from agents.engine.client_tools import parse_client_call_id
 from maruntime.errors import DomainError, InvalidInput
 from maruntime.json_input import JSONRefused, parse_json_object
 
@@ -31,6 +35,8 @@ INSTRUCTION_ROLES = frozenset({"system", "developer"})
 # to send (LibreChat: ``headers: {X-Conversation-Id: "{{LIBRECHAT_BODY_CONVERSATIONID}}"}``).
 CONVERSATION_HEADERS = ("X-OpenWebUI-Chat-Id", "X-Conversation-Id")
 CONVERSATION_KEY_LIMIT = 200
+# OpenAI's rule for function names.
+FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_MODEL_CHARS = 256
 MAX_STOP_SEQUENCES = 4
 
@@ -104,6 +110,10 @@ class ChatRequest:
     last_reply: str | None
     # The JSON Schema the final answer must follow (``response_format``), or None.
     answer_schema: dict[str, Any] | None
+    # The client's tools the agent may call (OpenAI function definitions).
+    client_tools: list[dict[str, Any]]
+    # The result of a call to one of them, when the request ends with a ``tool`` message.
+    tool_result: ToolResult | None
 
 
 class UnsupportedContentType(InvalidInput):
@@ -223,10 +233,14 @@ def _conversation(
         if message["role"] in INSTRUCTION_ROLES:
             if text.strip():
                 instructions.append(text.strip())
-        elif message["role"] in ("user", "assistant"):
+        elif message["role"] == "user" or (message["role"] == "assistant" and text.strip()):
+            # An assistant message that only called tools said nothing to the reader.
             transcript.append({"role": message["role"], "content": text})
+    ends_with_user = messages[-1]["role"] == "user"
     conversation = Conversation(
-        history=transcript[:-1], instructions="\n\n".join(instructions), key=key
+        history=transcript[:-1] if ends_with_user else transcript,
+        instructions="\n\n".join(instructions),
+        key=key,
     )
     return conversation, transcript
 
@@ -272,11 +286,70 @@ def _refuse_unsupported(data: dict[str, Any]) -> None:
             "sessions for several answers)",
             param="n",
         )
-    if data.get("tools"):
+    if data.get("tool_choice") not in (None, "auto", "none"):
         raise InvalidInput(
-            "This agent model does not call client tools: send the request without tools",
-            param="tools",
+            "An agent decides itself whether to call a tool: tool_choice must be 'auto' or 'none'",
+            param="tool_choice",
         )
+
+
+def _client_tools(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The client's function tools, checked (none when ``tool_choice`` is 'none')."""
+    tools = data.get("tools")
+    if tools is None or data.get("tool_choice") == "none":
+        return []
+    if not isinstance(tools, list):
+        raise InvalidInput("tools must be an array", param="tools")
+    functions = []
+    for index, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if (
+            not isinstance(tool, dict)
+            or tool.get("type") != "function"
+            or not isinstance(function, dict)
+        ):
+            raise InvalidInput(
+                "Only function tools are supported: {type: 'function', function: {...}}",
+                param=f"tools[{index}]",
+            )
+        name = function.get("name")
+        if not isinstance(name, str) or not FUNCTION_NAME.match(name):
+            raise InvalidInput(
+                "A function name is 1-64 letters, digits, '_' or '-'",
+                param=f"tools[{index}].function.name",
+            )
+        parameters = function.get("parameters", {"type": "object", "properties": {}})
+        try:
+            jsonschema.Draft202012Validator.check_schema(parameters)
+        except jsonschema.SchemaError as exc:
+            raise InvalidInput(
+                f"The function's parameters are not a valid JSON Schema: {exc.message}",
+                param=f"tools[{index}].function.parameters",
+            ) from exc
+        description = function.get("description", "")
+        functions.append(
+            {
+                "name": name,
+                "description": description if isinstance(description, str) else "",
+                "parameters": parameters,
+            }
+        )
+    return functions
+
+
+def _tool_result(messages: list[dict[str, Any]]) -> ToolResult:
+    """The result in the request's last message (a ``tool`` message answering the call
+    the agent made through this server)."""
+    index = len(messages) - 1
+    call = parse_client_call_id(str(messages[index].get("tool_call_id") or ""))
+    if call is None:
+        raise InvalidInput(
+            "tool_call_id must be the id of a tool call this server sent",
+            param=f"messages[{index}].tool_call_id",
+        )
+    return ToolResult(
+        session_id=call[0], step=call[1], content=_text_of(messages[index].get("content"), index)
+    )
 
 
 def parse_chat_request(data: dict[str, Any], *, conversation_key: str = "") -> ChatRequest:
@@ -300,10 +373,14 @@ def parse_chat_request(data: dict[str, Any], *, conversation_key: str = "") -> C
             )
         _text_of(message.get("content"), index)
     last = messages[-1]
-    if last.get("role") != "user":
-        raise InvalidInput("the last message must come from the user", param="messages")
-    task = _text_of(last.get("content"), len(messages) - 1).strip()
-    if not task:
+    tool_result = _tool_result(messages) if last.get("role") == "tool" else None
+    if last.get("role") != "user" and tool_result is None:
+        raise InvalidInput(
+            "the last message must come from the user (or be a tool's result)",
+            param="messages",
+        )
+    task = "" if tool_result else _text_of(last.get("content"), len(messages) - 1).strip()
+    if not task and tool_result is None:
         raise InvalidInput("the last user message is empty", param="messages")
     stream = data.get("stream", False)
     if not isinstance(stream, bool):
@@ -320,8 +397,13 @@ def parse_chat_request(data: dict[str, Any], *, conversation_key: str = "") -> C
     options = data.get("stream_options") or {}
     _refuse_unsupported(data)
     answer_schema = _answer_schema(data.get("response_format"))
+    client_tools = _client_tools(data)
     conversation, transcript = _conversation(messages, conversation_key)
-    replied = bool(conversation.history) and conversation.history[-1]["role"] == "assistant"
+    replied = (
+        tool_result is None
+        and bool(conversation.history)
+        and conversation.history[-1]["role"] == "assistant"
+    )
     return ChatRequest(
         model=model.strip(),
         task=task,
@@ -336,4 +418,6 @@ def parse_chat_request(data: dict[str, Any], *, conversation_key: str = "") -> C
         reply_prefix_hash=transcript_hash(conversation.history[:-1]) if replied else "",
         last_reply=conversation.history[-1]["content"] if replied else None,
         answer_schema=answer_schema,
+        client_tools=client_tools,
+        tool_result=tool_result,
     )

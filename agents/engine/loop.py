@@ -20,6 +20,13 @@ from typing import Any
 
 from agents import services
 from agents.engine.answers import shape_answers
+from agents.engine.client_tools import (
+    CLIENT_BINDING,
+    client_arguments,
+    client_call_id,
+    client_tool_spec,
+    client_tool_specs,
+)
 from agents.engine.definition import AgentDefinition, ToolSpec, load_definition
 from agents.engine.flavours import FLAVOURS, StepLedger, tool_call_message
 from agents.engine.prompts import render_prompt
@@ -276,6 +283,7 @@ async def _decide(
             f"No tool is available to {definition.template_name} at step {step}: check the "
             "template's tool policy and rules, and that its tools have active, bound versions"
         )
+    offered += client_tool_specs(context.get("client_tools"), set(definition.tools))
     messages = [
         _system_message(definition, offered, str(context.get("instructions") or "")),
         *context["messages"],
@@ -352,7 +360,14 @@ async def _act(
     session = scope.session
     # Unique per call for the session's whole life (pipeline steps restart the count).
     key = f"{session.pk}:{session.pipeline_step}:{step}:{call['call_id']}"
-    spec = definition.tools.get(call["tool"])
+    spec = definition.tools.get(call["tool"]) or client_tool_spec(
+        context.get("client_tools"), call["tool"]
+    )
+    if spec is not None and spec.binding_kind == CLIENT_BINDING:
+        if "client_result" not in call:
+            return await _await_client_tool(scope, context, call, spec)
+        result = ToolOutcome(content=str(call["client_result"]))
+        return await _apply_outcome(scope, definition, context, call, result)
     if spec is not None and spec.requires_approval:
         approval = call.get("approval")
         if approval is None:
@@ -405,6 +420,29 @@ async def _request_approval(
     )
     TOOL_APPROVALS.labels(spec.name, "requested").inc()
     return Session.State.WAITING_FOR_APPROVAL
+
+
+async def _await_client_tool(
+    scope: RunScope, context: dict[str, Any], call: dict[str, Any], spec: ToolSpec
+) -> str:
+    """End the run on a call to one of the client's tools: the client runs it and sends the
+    result (``session_tool_result``), which queues the run that goes on."""
+    step = int(call["step"])
+    payload = {
+        "tool": spec.name,
+        "arguments": client_arguments(spec, call["arguments"]),
+        "call_id": client_call_id(scope.session.pk, step),
+    }
+    await _record(
+        scope,
+        StepRecord(
+            events=[NewEvent(Event.CLIENT_TOOL_CALL, payload, step)],
+            context=context,
+            session_state=Session.State.WAITING_FOR_TOOL_RESULT,
+            finish_outcome=Session.State.WAITING_FOR_TOOL_RESULT,
+        ),
+    )
+    return Session.State.WAITING_FOR_TOOL_RESULT
 
 
 async def _call_tool(

@@ -37,6 +37,7 @@ from agents.services.sessions import (
     session_cancel,
     session_message,
     session_start,
+    session_tool_result,
 )
 from agents.services.tools import (
     tool_execution_begin,
@@ -75,6 +76,7 @@ __all__ = [
     "session_fork",
     "session_message",
     "session_start",
+    "session_tool_result",
     "step_record",
     "token_budget_admit",
     "token_reserve",

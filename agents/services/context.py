@@ -24,6 +24,8 @@ def new_context() -> dict[str, Any]:
         "instructions": "",
         # The JSON Schema the final answer must follow (the client's response_format).
         "answer_schema": None,
+        # The client's own tools (OpenAI function definitions) the agent may call.
+        "client_tools": [],
     }
 
 
@@ -42,17 +44,29 @@ def absorb_user_message(
     *,
     instructions: str = "",
     answer_schema: dict[str, Any] | None = None,
+    client_tools: list[dict[str, Any]] | None = None,
 ) -> list[NewEvent]:
     """Put a user message into the conversation the engine will continue (``instructions``,
     when given, replace the user's instructions; ``answer_schema`` shapes this turn's
-    answer). A call waiting for approval is declined by it (the model reads why); returns
-    the events that record that, for the caller to append."""
+    answer; ``client_tools`` are the client's tools for this turn). A call waiting for
+    approval is declined by it (the model reads why); returns the events that record
+    that, for the caller to append. A call waiting for the client's result is answered
+    with the fact that none came."""
     context = session.context
     if instructions:
         context["instructions"] = instructions
     context["answer_schema"] = answer_schema
+    context["client_tools"] = client_tools or []
     events = []
     pending = context.get("pending_call")
+    if session.state == Session.State.WAITING_FOR_TOOL_RESULT and pending:
+        context["messages"].append(
+            {
+                "role": "tool",
+                "tool_call_id": pending["call_id"],
+                "content": "No result: the user wrote a new message instead.",
+            }
+        )
     if session.state == Session.State.WAITING_FOR_APPROVAL and pending:
         context["messages"].append(
             {

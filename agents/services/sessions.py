@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from agents.conversations import Conversation
+from agents.conversations import Conversation, ToolResult
 from agents.engine.prompts import render_prompt
 from agents.exceptions import (
     ApprovalNotPending,
@@ -21,6 +21,7 @@ from agents.exceptions import (
     SessionNotFound,
     SessionNotResumable,
     ToolNotAllowed,
+    ToolResultNotPending,
 )
 from agents.models import Artifact, Run, Session, SessionEvent
 from agents.services.context import absorb_user_message, new_context
@@ -104,13 +105,15 @@ def session_start(
     conversation: Conversation | None = None,
     transcript_hash: str = "",
     answer_schema: dict[str, Any] | None = None,
+    client_tools: list[dict[str, Any]] | None = None,
 ) -> tuple[Session, Run]:
     """Create the session with its first user message and a queued run, atomically. A
     child session inherits its parent's tool scope. ``max_active_runs``: the owner's
     limit on sessions with an active run (0: none; delegated children are not counted
     against it, their parent already is). ``conversation``: what a chat client sent before
     ``task`` — its earlier messages are the history the agent sees, its system message the
-    user's instructions. ``answer_schema``: the JSON Schema the final answer follows."""
+    user's instructions. ``answer_schema``: the JSON Schema the final answer follows;
+    ``client_tools``: the client's tools the agent may call."""
     _hold_run_slot(owner, max_active_runs)
     conversation = conversation or Conversation()
     context = new_context()
@@ -123,6 +126,7 @@ def session_start(
     ]
     context["instructions"] = conversation.instructions
     context["answer_schema"] = answer_schema
+    context["client_tools"] = client_tools or []
     message: dict[str, object] = {"content": task}
     if conversation.history:
         message["history"] = conversation.history
@@ -169,12 +173,13 @@ def session_message(
     instructions: str = "",
     transcript_hash: str = "",
     answer_schema: dict[str, Any] | None = None,
+    client_tools: list[dict[str, Any]] | None = None,
 ) -> tuple[Session, Run]:
     """A new user message on an existing session: the answer to a clarification, or a
     follow-up. Holds the session row lock. Busy sessions refuse (409) or enqueue. The
     session's tool scope is narrowed by the caller's. ``instructions`` (the client's
     system message), when given, replace the user's instructions from here on;
-    ``answer_schema`` shapes this turn's final answer."""
+    ``answer_schema`` shapes this turn's final answer, ``client_tools`` are its tools."""
     session = _locked_session(session_id, owner)
     if tool_scope is not None and not tool_scope.unrestricted:
         narrowed = ToolScope.model_validate(session.tool_scope).narrowed(tool_scope)
@@ -210,7 +215,11 @@ def session_message(
         _hold_run_slot(session.owner, max_active_runs, session.pk)
         run = queue_run(session, message=message, transcript_hash=transcript_hash)
         events = absorb_user_message(
-            session, message, instructions=instructions, answer_schema=answer_schema
+            session,
+            message,
+            instructions=instructions,
+            answer_schema=answer_schema,
+            client_tools=client_tools,
         )
     events.append(NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": message}))
     append_events(session, run, events)
@@ -259,6 +268,40 @@ def session_approve(
         run,
         [NewEvent(SessionEvent.Type.APPROVAL, payload, int(pending["step"]))],
     )
+    return session, run
+
+
+@transaction.atomic
+def session_tool_result(
+    *,
+    result: ToolResult,
+    owner: str = "",
+    max_active_runs: int = 0,
+    transcript_hash: str = "",
+    client_tools: list[dict[str, Any]] | None = None,
+) -> tuple[Session, Run]:
+    """The client's result of the call to its tool that the session waits for: kept on the
+    pending call, and a run queued that goes on with it (``client_tools``: the tools the
+    client offers from here on). Anything but that waiting call answers 409, writing
+    nothing. Holds the session row lock."""
+    session = _locked_session(result.session_id, owner)
+    pending = session.context.get("pending_call")
+    if (
+        session.state != Session.State.WAITING_FOR_TOOL_RESULT
+        or not pending
+        or int(pending["step"]) != result.step
+    ):
+        raise ToolResultNotPending(
+            f"Session '{session.pk}' is not waiting for the result of this tool call (it is "
+            f"{session.state})",
+            param="messages",
+        )
+    _hold_run_slot(session.owner, max_active_runs, session.pk)
+    pending["client_result"] = result.content
+    session.context["client_tools"] = client_tools or []
+    session.state = Session.State.RUNNING
+    session.save(update_fields=["context", "state", "updated_at"])
+    run = queue_run(session, message="", transcript_hash=transcript_hash)
     return session, run
 
 
@@ -323,13 +366,17 @@ def chat_turn(
     continues: uuid.UUID | None = None,
     transcript_hash: str = "",
     answer_schema: dict[str, Any] | None = None,
+    client_tools: list[dict[str, Any]] | None = None,
+    tool_result: ToolResult | None = None,
 ) -> Turn:
     """Start a session for a template or pipeline, or continue the session ``model`` names
     or the one a client's conversation ``continues`` (``approve``: the answer to its
     pending approval, ``task`` then the comment). ``conversation``: what the client sent
     before ``task``; ``transcript_hash``: its hash with ``task``, kept on the run so the
     conversation's next request finds this session; ``answer_schema``: the JSON Schema
-    the turn's final answer follows (the client's ``response_format``). Refuses before
+    the turn's final answer follows (the client's ``response_format``); ``client_tools``:
+    the client's tools the agent may call; ``tool_result``: the client's result of the call
+    its session waits for (which names the session). Refuses before
     writing anything when the agent has no upstream configured (503), requires a tool
     ``tool_scope`` keeps out (403), or the owner has ``max_active_runs`` (429)."""
     from agents.engine.llm import resolve_upstream
@@ -343,13 +390,25 @@ def chat_turn(
             "approve answers a session's pending approval: model must be the session id",
             param="approve",
         )
-    named = continues or (model if is_session_id(model) else None)
+    named = (
+        tool_result.session_id
+        if tool_result is not None
+        else continues or (model if is_session_id(model) else None)
+    )
     if named is not None:
         existing = session_get(session_id=named, owner=owner)
         policy = ExecutionPolicy.model_validate(existing.template_version.execution_policy)
         resolve_upstream(LLMPolicy.model_validate(existing.template_version.llm_policy))
         after = existing.last_seq
-        if approve is not None:
+        if tool_result is not None:
+            session, run = session_tool_result(
+                result=tool_result,
+                owner=owner,
+                max_active_runs=max_active_runs,
+                transcript_hash=transcript_hash,
+                client_tools=client_tools,
+            )
+        elif approve is not None:
             session, run = session_approve(
                 session_id=existing.pk,
                 approved=approve,
@@ -370,6 +429,7 @@ def chat_turn(
                 instructions=conversation.instructions,
                 transcript_hash=transcript_hash,
                 answer_schema=answer_schema,
+                client_tools=client_tools,
             )
         return Turn(session, run, model, after, policy.stream_format, resumed=True)
     resolved = model_resolve(model)
@@ -397,6 +457,7 @@ def chat_turn(
         conversation=conversation,
         transcript_hash=transcript_hash,
         answer_schema=answer_schema,
+        client_tools=client_tools,
     )
     policy = ExecutionPolicy.model_validate(first.execution_policy)
     return Turn(session, run, model, 0, policy.stream_format, resumed=False)

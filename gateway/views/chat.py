@@ -20,6 +20,7 @@ from gateway.chunks import (
     EventView,
     OpenAIChunks,
     SGRChunks,
+    client_tool_calls,
     reader_text,
     reasoning_text,
 )
@@ -81,6 +82,8 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         continues=None if named else await run_sync(continued_session)(chat, owner=owner),
         transcript_hash="" if named else chat.transcript_hash,
         answer_schema=chat.answer_schema,
+        client_tools=chat.client_tools,
+        tool_result=chat.tool_result,
     )
     headers = {"X-Session-Id": str(turn.session.pk), "X-Agent-ID": str(turn.session.pk)}
     if chat.stream:
@@ -137,6 +140,7 @@ def _error_body(payload: dict[str, Any]) -> dict[str, Any]:
 async def _complete(turn: Turn, headers: dict[str, str]) -> HttpResponseBase:
     content = ""
     reasoning = ""
+    tool_calls: list[dict[str, Any]] = []
     async for event in _turn_events(turn):
         if event.type == "error":
             body = _error_body(event.payload)
@@ -156,8 +160,14 @@ async def _complete(turn: Turn, headers: dict[str, str]) -> HttpResponseBase:
             return error_response(409, "The session was cancelled", code="session_cancelled")
         content = reader_text(event) or content
         reasoning += reasoning_text(event)
+        tool_calls = client_tool_calls(event) or tool_calls
     session = await run_sync(session_get)(session_id=turn.session.pk)
-    message: dict[str, Any] = {"role": "assistant", "content": content}
+    # A turn that ends calling a client tool says nothing: content is null, as OpenAI sends.
+    message: dict[str, Any] = {"role": "assistant", "content": None if tool_calls else content}
+    if tool_calls:
+        message["tool_calls"] = [
+            {key: value for key, value in call.items() if key != "index"} for call in tool_calls
+        ]
     if reasoning:
         message["reasoning_content"] = reasoning
     return json_response(
@@ -168,7 +178,13 @@ async def _complete(turn: Turn, headers: dict[str, str]) -> HttpResponseBase:
             "model": turn.model,
             "session_id": str(turn.session.pk),
             "session_state": session.state,
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if tool_calls else "stop",
+                }
+            ],
             "usage": usage_of(session),
         },
         headers=headers,

@@ -5,6 +5,7 @@ the LiteLLM SDK."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from typing import Any
 
@@ -24,6 +25,21 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 class Weather(BaseModel):
     city: str
     temperature_c: int
+
+
+TIME_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "description": "The current time in a time zone.",
+        "parameters": {
+            "type": "object",
+            "properties": {"zone": {"type": "string"}},
+            "required": ["zone"],
+            "additionalProperties": False,
+        },
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +115,8 @@ def test_openai_async_client_streams(server, fake_llm):
     ("extra", "param"),
     [
         ({"n": 2}, "n"),
-        (
-            {"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]},
-            "tools",
-        ),
+        ({"tools": [TIME_TOOL], "tool_choice": "required"}, "tool_choice"),
+        ({"tools": [{"type": "retrieval"}]}, "tools[0]"),
         ({"response_format": {"type": "yaml"}}, "response_format"),
         (
             {
@@ -123,6 +137,49 @@ def test_options_an_agent_cannot_honour_are_refused_not_ignored(server, extra, p
         )
     assert isinstance(error.value.body, dict) and error.value.body["param"] == param
     assert Session.objects.count() == before
+
+
+def test_the_agent_calls_a_client_tool_and_the_result_resumes_the_session(server, fake_llm):
+    client = client_for(server)
+    fake_llm.script(*sgr_replies(("get_time", {"zone": "UTC"})))
+    messages: list[Any] = [{"role": "user", "content": "What time is it?"}]
+    chunks = list(
+        client.chat.completions.create(
+            model="sgr_agent", messages=messages, tools=[TIME_TOOL], stream=True
+        )
+    )
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices[0].finish_reason]
+    assert finishes == ["tool_calls"]
+    (call,) = [tc for c in chunks for tc in c.choices[0].delta.tool_calls or []]
+    assert call.function.name == "get_time"
+    assert json.loads(call.function.arguments) == {"zone": "UTC"}
+    session = Session.objects.get()
+    assert session.state == "waiting_for_tool_result"
+
+    fake_llm.script(*sgr_replies(("final_answer", final_args("It is noon (UTC)."))))
+    messages += [
+        {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": "12:00"},
+    ]
+    answer = client.chat.completions.create(model="sgr_agent", messages=messages, tools=[TIME_TOOL])
+    assert answer.choices[0].message.content == "It is noon (UTC)."
+    assert answer.choices[0].finish_reason == "stop"
+    assert answer.model_extra["session_id"] == str(session.pk)
+    tool_message = fake_llm.requests[-1]["messages"][-1]
+    assert tool_message["role"] == "tool" and tool_message["content"] == "12:00"
+
+    # the conversation goes on in the same session
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Still noon."))))
+    messages += [
+        {"role": "assistant", "content": "It is noon (UTC)."},
+        {"role": "user", "content": "And now?"},
+    ]
+    later = client.chat.completions.create(model="sgr_agent", messages=messages, tools=[TIME_TOOL])
+    assert later.model_extra["session_id"] == str(session.pk)
+
+    # a result for a call the session no longer waits for
+    with pytest.raises(openai.ConflictError):
+        client.chat.completions.create(model="sgr_agent", messages=messages[:3])
 
 
 def test_langchain_continues_the_session_and_returns_structured_output(server, fake_llm):
