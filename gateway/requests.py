@@ -186,7 +186,7 @@ def _text_of(content: Any, index: int) -> str:
         parts = []
         for position, part in enumerate(content):
             kind = part.get("type") if isinstance(part, dict) else None
-            if kind not in CONTENT_PART_TYPES:
+            if not isinstance(kind, str) or kind not in CONTENT_PART_TYPES:
                 raise InvalidInput(
                     f"Invalid content part type {kind!r}; expected one of "
                     f"{', '.join(sorted(CONTENT_PART_TYPES))}",
@@ -366,7 +366,7 @@ def parse_chat_request(data: dict[str, Any], *, conversation_key: str = "") -> C
         if not isinstance(message, dict):
             raise InvalidInput("each message must be an object", param=f"messages[{index}]")
         role = message.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise InvalidInput(
                 f"Invalid value for role: {role!r}; expected one of {', '.join(sorted(ROLES))}",
                 param=f"messages[{index}].role",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gateway.views import catalog, chat, sessions, tools
+from gateway.views import catalog, chat, schema, sessions, tools
 
 urlpatterns = [
     path("v1/chat/completions", chat.chat_completions),
@@ -18,4 +18,5 @@ urlpatterns = [
     path("v1/tools", tools.tools_list),
     path("v1/tools/search", tools.tools_search),
     path("v1/agents/search", tools.agents_search),
+    path("v1/openapi.json", schema.openapi_json),
 ]

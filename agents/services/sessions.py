@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -37,7 +38,8 @@ def _locked_session(session_id: uuid.UUID | str, owner: str) -> Session:
     """The session, row-locked, if the caller may see it (an owner sees only its own)."""
     try:
         session = Session.objects.select_for_update().get(pk=session_id)
-    except (Session.DoesNotExist, ValueError, IntegrityError) as exc:
+    except (Session.DoesNotExist, ValueError, ValidationError, IntegrityError) as exc:
+        # ValidationError: an id that is not a UUID at all (found by the schemathesis run).
         raise SessionNotFound(f"No session '{session_id}'", param="model") from exc
     if owner and session.owner and session.owner != owner:
         raise SessionNotFound(f"No session '{session_id}'", param="model")

@@ -113,6 +113,7 @@ async def test_out_of_range_openai_parameters_are_400(async_client, field, value
     "content",
     [
         [{"type": "video", "url": "x"}],
+        [{"type": {}, "text": ""}],  # found by the schemathesis run: was a 500
         [{"type": "text", "text": {"nested": True}}],
         ["just a string"],
     ],
@@ -125,6 +126,15 @@ async def test_bad_content_parts_are_400(async_client, content):
     )
     assert assert_refused(response)["param"].startswith("messages[0].content")
     assert not await Session.objects.aexists()
+
+
+async def test_a_role_that_is_not_a_string_is_400(async_client):
+    response = await async_client.post(
+        "/v1/chat/completions",
+        {"model": "m", "messages": [{"role": {"a": 1}, "content": "hi"}]},
+        content_type="application/json",
+    )
+    assert assert_refused(response)["param"] == "messages[0].role"
 
 
 async def test_a_model_name_past_the_limit_is_400(async_client):
@@ -223,3 +233,12 @@ async def test_an_unexpected_error_is_a_json_500_without_internals(async_client,
     error = assert_refused(await async_client.get("/v1/models"), 500, "internal_error")
     assert error["type"] == "server_error"
     assert "secret" not in error["message"]
+
+
+@pytest.mark.parametrize("path", ["approval", "cancel", "fork"])
+async def test_a_session_id_that_is_not_a_uuid_is_404(async_client, path):
+    """Found by the schemathesis run: approving session "0" answered 500."""
+    response = await async_client.post(
+        f"/v1/sessions/0/{path}", {"approve": False}, content_type="application/json"
+    )
+    assert_refused(response, 404)

@@ -34,15 +34,29 @@ def test_an_offset_beyond_bigint_is_a_400(api):
 
 
 @pytest.mark.parametrize(
-    "value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "0001-01-01"]
+    "value",
+    [
+        "0001-01-01",
+        "9999-12-31T00:00:00+00:00",
+        "2026-01-01T00:00:00+23:59",  # found by the schemathesis run: was a 500
+    ],
 )
-def test_a_date_filter_at_the_edges_of_the_calendar_is_answered(api, value):
+def test_a_date_filter_at_the_edges_is_answered(api, value):
     response = api.get("/api/admin/sessions/", {"created_after": value})
     assert response.status_code == 200, response.content
     assert response.json()["count"] == 0
 
 
-@pytest.mark.parametrize("value", ["294277-01-01T00:00:00Z", "0000-01-01", "-0001-01-01"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "294277-01-01T00:00:00Z",
+        "0000-01-01",
+        "-0001-01-01",
+        "9999-12-31T23:59:59-14:00",  # year 10000 in UTC
+        "0001-01-01T00:00:00+14:00",  # year 0 in UTC
+    ],
+)
 def test_a_date_filter_beyond_the_calendar_is_a_400(api, value):
     response = api.get("/api/admin/sessions/", {"created_after": value})
     assert "created_after" in assert_drf_refusal(response)
