@@ -9,6 +9,11 @@ one channel-layer channel joined to the groups of the followed sessions, one rea
 one batched poll (a single query for all followed sessions) that covers lost messages.
 A thousand open streams cost one Redis reader and one query per poll interval, not a
 thousand of each.
+
+Neither the database nor Redis going away ends a follower: the watch falls back to
+polling, and a follower whose read fails retries with backoff and goes on from its last
+seq when the database answers again (``STREAM_OUTAGE_SECONDS`` at most, then the fault is
+raised for the stream to report). Silence is broken by keep-alives all along.
 """
 
 from __future__ import annotations
@@ -17,19 +22,24 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from agents.models import Session
 from agents.notify import session_group
 from agents.selectors import events_after
 from gateway.chunks import EventView
 from maruntime.asyncdb import run_sync
+from maruntime.faults import DATABASE_FAULTS, Backoff
 
 logger = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 POLL_SECONDS = 1.0
 # Group joins and leaves in flight at once (each holds a Redis connection).
@@ -92,25 +102,31 @@ class SessionWatch:
 
     async def _read(self) -> None:
         assert self.layer is not None
+        receiving = Backoff("channel layer receive (followers rely on polling)", logger)
         while True:
             try:
                 message = await self.layer.receive(self.channel)
+                receiving.reset()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("channel layer receive failed; relying on polling")
-                await asyncio.sleep(POLL_SECONDS)
+            except Exception as error:
+                await asyncio.sleep(max(POLL_SECONDS, receiving.failed(error)))
                 continue
             with contextlib.suppress(KeyError, ValueError, TypeError):
                 self._wake(uuid.UUID(str(message["session"])), int(message["seq"]))
 
     async def _poll(self) -> None:
+        polling = Backoff("polling followed sessions", logger)
         while True:
-            await asyncio.sleep(POLL_SECONDS)
+            await asyncio.sleep(max(POLL_SECONDS, polling.delay))
             if not self.followers:
                 continue
             try:
                 seqs = await run_sync(_last_seqs)(list(self.followers))
+                polling.reset()
+            except DATABASE_FAULTS as error:
+                polling.failed(error)
+                continue
             except Exception:
                 logger.exception("polling followed sessions failed")
                 continue
@@ -118,46 +134,75 @@ class SessionWatch:
                 self._wake(session_id, seq)
 
 
-_watches: dict[int, SessionWatch] = {}
+# Keyed by the loop itself, not its id: a new loop may reuse a closed one's id.
+_watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SessionWatch] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def session_watch() -> SessionWatch:
     """This event loop's watch, started on first use."""
-    loop_id = id(asyncio.get_running_loop())
-    watch = _watches.get(loop_id)
+    loop = asyncio.get_running_loop()
+    watch = _watches.get(loop)
     if watch is None:
-        watch = _watches[loop_id] = SessionWatch()
+        watch = _watches[loop] = SessionWatch()
         await watch.start()
     return watch
 
 
 async def follow_events(
-    session_id: uuid.UUID, *, after: int, heartbeat: float | None = None
+    session_id: uuid.UUID, *, after: int, keepalive: float | None = None
 ) -> AsyncIterator[EventView | None]:
-    """Yield events with ``seq > after`` forever; ``None`` every ``heartbeat`` seconds of
-    silence (for keep-alives). The caller decides when to stop."""
+    """Yield events with ``seq > after`` forever, and ``None`` after every ``keepalive``
+    seconds without one (default ``STREAM_KEEPALIVE_SECONDS``), for the stream to send a
+    keep-alive. A read the database fails is retried with backoff from the last seq
+    yielded, so nothing is skipped or repeated; after ``STREAM_OUTAGE_SECONDS`` of
+    failures the fault is raised. The caller decides when to stop."""
+    if keepalive is None:
+        keepalive = settings.STREAM_KEEPALIVE_SECONDS
     watch = await session_watch()
     follower = await watch.subscribe(session_id, after)
     loop = asyncio.get_running_loop()
-    quiet = 0.0
+    # One line per outage from the watch's poll is enough: each follower logs at debug.
+    reading = Backoff(f"reading the events of session {session_id}", logger, level=logging.DEBUG)
+    quiet_since = loop.time()
     try:
         while True:
             # Cleared before reading: a wake-up arriving during the query is kept.
             follower.wake.clear()
-            rows = await run_sync(events_after)(session_id=session_id, after=follower.after)
+            retry_in = keepalive
+            try:
+                rows = await run_sync(events_after)(session_id=session_id, after=follower.after)
+                reading.reset()
+            except DATABASE_FAULTS as error:
+                if reading.outage_seconds() >= settings.STREAM_OUTAGE_SECONDS:
+                    raise
+                rows, retry_in = [], reading.failed(error)
             for row in rows:
                 follower.after = row.seq
                 yield EventView(row.seq, row.type, row.step, row.payload, row.run_id)
             if rows:
-                quiet = 0.0
+                quiet_since = loop.time()
                 continue
-            if heartbeat is not None and quiet >= heartbeat:
-                quiet = 0.0
+            if loop.time() - quiet_since >= keepalive:
+                quiet_since = loop.time()
                 yield None
-            started = loop.time()
-            # The watch's poll wakes us too; the timeout is only a last resort.
+            # The watch's poll wakes us too; the timeout only brings the next keep-alive.
+            until_keepalive = keepalive - (loop.time() - quiet_since)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(follower.wake.wait(), timeout=heartbeat or 5 * POLL_SECONDS)
-            quiet += loop.time() - started
+                await asyncio.wait_for(follower.wake.wait(), timeout=min(retry_in, until_keepalive))
     finally:
         await watch.unsubscribe(follower)
+
+
+async def read_retrying(function: Callable[..., R], **kwargs: Any) -> R:
+    """``function(**kwargs)`` off the event loop, retried with backoff while the database
+    is unreachable, for ``STREAM_OUTAGE_SECONDS`` at most (a stream's other reads)."""
+    reading = Backoff(f"{function.__name__} for a stream", logger, level=logging.DEBUG)
+    while True:
+        try:
+            return await run_sync(function)(**kwargs)
+        except DATABASE_FAULTS as error:
+            if reading.outage_seconds() >= settings.STREAM_OUTAGE_SECONDS:
+                raise
+            await asyncio.sleep(reading.failed(error))

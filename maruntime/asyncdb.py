@@ -8,10 +8,14 @@ These threads live as long as the process and keep their connections, so each ca
 drops the thread's connection if a query on it failed or it is older than ``CONN_MAX_AGE``
 (Django does this only around a request, in the request's own thread): after a database
 restart or failover, the call that meets the dead connection fails and the next one
-reconnects. No health-check query is spent on calls whose connection is fine.
+reconnects. No health-check query is spent on calls whose connection is fine, except
+once per thread after any call in the process met a database fault: then every thread's
+connection is probably dead too (the server restarted), and checking it first spares the
+next call on each thread from failing as well.
 """
 
 import functools
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +24,30 @@ from typing import ParamSpec, TypeVar
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
+from maruntime.faults import DATABASE_FAULTS
+
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class _Faults:
+    """How many database faults this process met; each thread's last checked count."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.checked = threading.local()
+
+    def met(self) -> None:
+        self.count += 1  # a lost increment only delays a check: no lock needed
+
+    def unchecked(self) -> bool:
+        if getattr(self.checked, "count", 0) == self.count:
+            return False
+        self.checked.count = self.count
+        return True
+
+
+_faults = _Faults()
 
 
 def run_sync(
@@ -33,18 +59,28 @@ def run_sync(
     @functools.wraps(function)
     def with_usable_connection(*args: P.args, **kwargs: P.kwargs) -> R:
         _recycle_connections()
-        return function(*args, **kwargs)
+        try:
+            return function(*args, **kwargs)
+        except DATABASE_FAULTS:
+            _faults.met()
+            raise
 
     return sync_to_async(with_usable_connection, thread_sensitive=False, executor=executor)
 
 
 def _recycle_connections() -> None:
     """This thread's connections that failed or outlived ``CONN_MAX_AGE``, closed (the next
-    query opens a new one)."""
+    query opens a new one); after a fault anywhere in the process, also those that no
+    longer answer."""
+    check_health = _faults.unchecked()
     for wrapper in connections.all(initialized_only=True):
+        if wrapper.connection is None:
+            continue
         obsolete = wrapper.close_at is not None and time.monotonic() >= wrapper.close_at
-        if wrapper.connection is not None and (wrapper.errors_occurred or obsolete):
+        if wrapper.errors_occurred or obsolete:
             wrapper.close_if_unusable_or_obsolete()
+        elif check_health and not wrapper.in_atomic_block and not wrapper.is_usable():
+            wrapper.close()
 
 
 def detach_request_connection_handling() -> None:

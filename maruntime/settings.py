@@ -180,13 +180,33 @@ if env.str("TEST_DATABASE_NAME", default=""):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+
+
+def redis_channel_layer(url: str, *, prefix: str = "asgi") -> dict[str, Any]:
+    """The channel layer on the Redis at ``url``."""
+    host = {
+        "address": url,
+        # channels-redis receives with a blocking BZPOPMIN of 5 s, and redis-py's default
+        # read timeout is 5 s too: an idle receive raced it and failed. Reads wait longer
+        # than any blocking command; a dead Redis is found by the connect timeout and TCP
+        # keep-alives.
+        "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=15.0),
+        "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=3.0),
+        "socket_keepalive": True,
+    }
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [host], "capacity": 5000, "expiry": 30, "prefix": prefix},
+    }
+
+
 CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if REDIS_URL:
+    # Deployments (and parallel test runs) sharing one Redis keep apart by prefix.
     CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 5000, "expiry": 30},
-        }
+        "default": redis_channel_layer(
+            REDIS_URL, prefix=env.str("CHANNEL_LAYER_PREFIX", default="asgi")
+        )
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -253,9 +273,12 @@ POOL_METRICS_ADDRESS = env.str("POOL_METRICS_ADDRESS", default="127.0.0.1")
 # Threads (each with its own database connection) that run ORM calls for async code
 # (gateway requests, pool runs) in every process.
 DB_THREADS = env.int("DB_THREADS", default=16)
-# Deployments (and parallel test runs) sharing one Redis keep apart by prefix.
-if REDIS_URL:
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
+# Streams (chat completions, /v1/sessions/{id}/events) send an SSE comment after this many
+# seconds without an event, so proxies and clients never see an idle connection; while the
+# database is unreachable they keep waiting (and sending those) this long, then end with
+# an error chunk.
+STREAM_KEEPALIVE_SECONDS = env.float("STREAM_KEEPALIVE_SECONDS", default=15.0)
+STREAM_OUTAGE_SECONDS = env.float("STREAM_OUTAGE_SECONDS", default=60.0)
 
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES

@@ -13,6 +13,7 @@ from channels.worker import Worker
 
 from agents.notify import POOL_CHANNEL
 from agents.runtime.pool import Pool
+from maruntime.faults import Backoff
 
 __all__ = ["POOL_CHANNEL", "PoolConsumer", "serve_pool"]
 
@@ -33,15 +34,20 @@ async def serve_pool(pool: Pool) -> None:
 
     async def listen() -> None:
         # Wake-ups are an optimisation (the pool polls): a broken Redis connection is
-        # logged and the listener starts again, it never takes the pool down.
+        # logged once per outage and the listener starts again with backoff; it never
+        # takes the pool down. A listener that ran a while before failing starts afresh.
+        backoff = Backoff(f"wake-up listener of pool {pool.worker_id}", logger)
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             try:
                 await Worker(application, [POOL_CHANNEL], get_channel_layer()).arun()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("pool wake-up listener failed; restarting", exc_info=True)
-            await asyncio.sleep(pool.poll_seconds)
+            except Exception as error:
+                if loop.time() - started > backoff.cap:
+                    backoff.reset()
+                await asyncio.sleep(backoff.failed(error))
 
     _pools.append(pool)
     listener = asyncio.create_task(listen())

@@ -26,6 +26,7 @@ from agents.runtime.instances import InstanceSlots
 from agents.services import LeaseLost, RunCancelled
 from agents.tools.base import WorkerRuntime
 from maruntime.asyncdb import run_sync
+from maruntime.faults import DATABASE_FAULTS, Backoff
 from maruntime.observability import ACTIVE_RUNS, QUEUE_DEPTH
 
 logger = logging.getLogger(__name__)
@@ -68,16 +69,22 @@ class Pool:
     async def serve(self) -> None:
         logger.info("pool %s serving with concurrency %d", self.worker_id, self.concurrency)
         upkeep = asyncio.create_task(self._upkeep())
+        claiming = Backoff(f"claiming runs in pool {self.worker_id}", logger)
         try:
             while not self.stopping.is_set():
-                await self._claim()
+                wait = self.poll_seconds
+                try:
+                    await self._claim()
+                    claiming.reset()
+                except DATABASE_FAULTS as error:
+                    wait = claiming.failed(error)
                 self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
             await self._drain()
         finally:
             upkeep.cancel()
-            await run_sync(self.slots.stop_all)()
+            await self._until_database_answers(self.slots.stop_all)
             self._upkeep_thread.shutdown(wait=False)
             logger.info("pool %s stopped", self.worker_id)
 
@@ -108,45 +115,83 @@ class Pool:
             self._tasks[run_id] = asyncio.create_task(self._execute(run_id))
 
     async def _execute(self, run_id: int) -> None:
+        """Run a claimed run to its end. Whatever goes wrong, including while its instance
+        is acquired, the run is handed back or left to its lease, the task leaves
+        ``_tasks`` (so its lease is no longer renewed) and the slot is freed."""
         ACTIVE_RUNS.inc()
-        session, instance_id = await run_sync(self.slots.acquire_for_run)(run_id)
-        template_version_id = session.template_version_id
+        instance: tuple[int, int] | None = None  # (instance id, template version id)
         failed = False
         try:
+            session, instance_id = await run_sync(self.slots.acquire_for_run)(run_id)
+            instance = (instance_id, session.template_version_id)
             await execute_run(run_id=run_id, runtime=self.runtime, session=session)
         except (asyncio.CancelledError, RunCancelled):
-            await run_sync(services.run_interrupted)(
+            await self._until_database_answers(
+                services.run_interrupted,
                 run_id=run_id,
                 worker=self.worker_id,
                 hand_over=self.runtime.handing_over.is_set(),
             )
         except LeaseLost:
             logger.warning("lost the lease on run %s; another worker continues it", run_id)
+        except DATABASE_FAULTS as error:
+            # Not the run's fault: no attempt is spent. The run continues from what the
+            # database holds, whether the failed write committed or not.
+            logger.warning("run %s met a database fault (%s); handing it back", run_id, error)
+            await self._until_database_answers(
+                services.run_release, run_id=run_id, worker=self.worker_id
+            )
         except Exception:
             failed = True
             logger.exception("run %s crashed in the worker; handing it back", run_id)
             # Counts as an attempt: a run that keeps crashing fails at POOL_MAX_ATTEMPTS.
-            await run_sync(services.run_release)(run_id=run_id, worker=self.worker_id, crashed=True)
+            await self._until_database_answers(
+                services.run_release, run_id=run_id, worker=self.worker_id, crashed=True
+            )
         finally:
             ACTIVE_RUNS.dec()
             self._tasks.pop(run_id, None)
-            await run_sync(self.slots.release)(
-                instance_id=instance_id, template_version_id=template_version_id, failed=failed
-            )
+            if instance is not None:
+                await self._until_database_answers(
+                    self.slots.release,
+                    instance_id=instance[0],
+                    template_version_id=instance[1],
+                    failed=failed,
+                )
             self._wakeup.set()
+
+    async def _until_database_answers(self, function: Callable[..., Any], **kwargs: Any) -> None:
+        """Call ``function``, retrying with backoff while the database is unreachable, for
+        at most one lease: a run not handed back by then is claimable anyway."""
+        backoff = Backoff(f"{function.__name__} in pool {self.worker_id}", logger)
+        deadline = asyncio.get_running_loop().time() + self.lease_seconds
+        while True:
+            try:
+                await run_sync(function)(**kwargs)
+                backoff.reset()
+                return
+            except DATABASE_FAULTS as error:
+                delay = backoff.failed(error)
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    logger.warning("giving up %s: the database is still unreachable", backoff.what)
+                    return
+                await asyncio.sleep(delay)
 
     async def _upkeep(self) -> None:
         """Every quarter second: stop cancelled runs. Every lease/3: renew leases, beat.
-        Renewal goes by the clock, not by ticks: under load a tick takes longer."""
+        Renewal goes by the clock, not by ticks: under load a tick takes longer. While the
+        database is unreachable it retries with backoff; a lease that expired meanwhile
+        is found taken over (or still ours) at the first renewal that works."""
         loop = asyncio.get_running_loop()
         renewed_at = loop.time()
+        backoff = Backoff(f"upkeep of pool {self.worker_id}", logger)
         while True:
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(max(0.25, backoff.delay))
             run_ids = list(self._tasks)
             try:
                 if loop.time() - renewed_at >= self.lease_seconds / 3:
-                    renewed_at = loop.time()
                     await self._renew(run_ids)
+                    renewed_at = loop.time()
                 if run_ids:
                     for run_id in await self._upkeep_call(
                         services.runs_cancel_requested, worker=self.worker_id, run_ids=run_ids
@@ -154,6 +199,9 @@ class Pool:
                         task = self._tasks.get(run_id)
                         if task is not None:
                             task.cancel()
+                backoff.reset()
+            except DATABASE_FAULTS as error:
+                backoff.failed(error)
             except Exception:
                 logger.exception("pool upkeep failed; retrying")
 

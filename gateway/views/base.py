@@ -3,10 +3,11 @@ rendering, the caller's identity."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 audit_logger = logging.getLogger("maruntime.audit")
 
 View = Callable[..., Awaitable[HttpResponseBase]]
+# An SSE comment: clients ignore it, proxies see the connection alive.
+KEEPALIVE = b": keep-alive\n\n"
 
 
 def api_view(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]:
@@ -113,3 +116,27 @@ def sse(data: Any, *, event_id: int | None = None, event: str | None = None) -> 
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     lines.append(f"data: {payload}")
     return ("\n".join(lines) + "\n\n").encode()
+
+
+async def closing_on_error(
+    stream: AsyncGenerator[bytes, None], *, what: str
+) -> AsyncIterator[bytes]:
+    """``stream``'s bytes; if it fails (a bug, the database away for too long), one error
+    chunk in OpenAI's envelope and the end, so the client is never left waiting. The
+    client can resume where it stopped (``Last-Event-ID``, or the session's id)."""
+    async with contextlib.aclosing(stream):
+        try:
+            async for chunk in stream:
+                yield chunk
+        except Exception:
+            logger.exception("%s failed; ending the stream with an error", what)
+            yield sse(
+                {
+                    "error": {
+                        "message": "The stream failed on the server; resume it to continue",
+                        "type": "server_error",
+                        "param": None,
+                        "code": "stream_failed",
+                    }
+                }
+            )

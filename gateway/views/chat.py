@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
@@ -26,11 +26,18 @@ from gateway.chunks import (
 )
 from gateway.continuation import continued_session
 from gateway.errors import error_response
-from gateway.follow import follow_events
+from gateway.follow import follow_events, read_retrying
 from gateway.housekeeping import housekeeping_chat, recognise
 from gateway.passthrough import is_passthrough, passthrough_chat
 from gateway.requests import ChatRequest, conversation_key, parse_chat_request, read_json_body
-from gateway.views.base import api_view, caller_owner, json_response, sse
+from gateway.views.base import (
+    KEEPALIVE,
+    api_view,
+    caller_owner,
+    closing_on_error,
+    json_response,
+    sse,
+)
 from maruntime.asyncdb import run_sync
 
 
@@ -40,10 +47,12 @@ def _ends_turn(event: EventView, turn: Turn) -> bool:
     return event.run_id == turn.run.pk and event.type in ENDING_TYPES
 
 
-async def _turn_events(turn: Turn) -> AsyncIterator[EventView]:
-    """This turn's events, up to and including the one that ends it."""
+async def _turn_events(turn: Turn) -> AsyncIterator[EventView | None]:
+    """This turn's events, up to and including the one that ends it; ``None`` for each
+    keep-alive (``follow_events``)."""
     async for event in follow_events(turn.session.pk, after=turn.after_seq):
         if event is None:
+            yield None
             continue
         if event.run_id not in (turn.run.pk, None):
             continue
@@ -88,7 +97,9 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
     headers = {"X-Session-Id": str(turn.session.pk), "X-Agent-ID": str(turn.session.pk)}
     if chat.stream:
         response = StreamingHttpResponse(
-            _stream(turn, chat), content_type="text/event-stream", headers=headers
+            closing_on_error(_stream(turn, chat), what=f"chat stream of session {turn.session.pk}"),
+            content_type="text/event-stream",
+            headers=headers,
         )
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
@@ -106,23 +117,31 @@ def _renderer(turn: Turn, chat: ChatRequest) -> OpenAIChunks:
     )
 
 
-async def _stream(turn: Turn, chat: ChatRequest) -> AsyncIterator[bytes]:
+async def _stream(turn: Turn, chat: ChatRequest) -> AsyncGenerator[bytes, None]:
     renderer = _renderer(turn, chat)
     finished = False
     try:
         for chunk in renderer.start():
             yield sse(chunk)
         async for event in _turn_events(turn):
+            if event is None:
+                yield KEEPALIVE
+                continue
             if event.type == "error":
                 yield sse({"error": _error_body(event.payload)})
                 finished = True
                 return
             for chunk in renderer.render(event):
                 yield sse(chunk)
-        for chunk in renderer.finish(await run_sync(session_usage)(session_id=turn.session.pk)):
+        for chunk in renderer.finish(
+            await read_retrying(session_usage, session_id=turn.session.pk)
+        ):
             yield sse(chunk)
         yield sse("[DONE]")
         finished = True
+    except Exception:
+        finished = True  # a failure on our side (reported by the caller) is no hang-up
+        raise
     finally:
         if not finished and chat.cancel_on_disconnect:
             await run_sync(session_cancel)(session_id=turn.session.pk)
@@ -142,6 +161,8 @@ async def _complete(turn: Turn, headers: dict[str, str]) -> HttpResponseBase:
     reasoning = ""
     tool_calls: list[dict[str, Any]] = []
     async for event in _turn_events(turn):
+        if event is None:
+            continue
         if event.type == "error":
             body = _error_body(event.payload)
             # The status the run's error carries (502 when the upstream failed).

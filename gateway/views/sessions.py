@@ -3,7 +3,7 @@ tool call, fork, artifacts, the memory store."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
@@ -19,16 +19,22 @@ from agents.selectors import (
 )
 from agents.services import session_approve, session_cancel, session_fork
 from gateway.auth import authorize_run_start, caller_run_limit, caller_tool_scope
-from gateway.follow import follow_events
+from gateway.follow import follow_events, read_retrying
 from gateway.requests import read_json_body
-from gateway.views.base import api_view, caller_owner, json_response, sse
+from gateway.views.base import (
+    KEEPALIVE,
+    api_view,
+    caller_owner,
+    closing_on_error,
+    json_response,
+    sse,
+)
 from maruntime.asyncdb import run_sync
 from maruntime.errors import InvalidInput
 
 PAGE_LIMIT = 100
 # Event seqs are PostgreSQL bigints: a larger ``after`` could not even be compared.
 MAX_SEQ = 2**63 - 1
-KEEPALIVE_SECONDS = 15.0
 
 
 def _list(owner: str, state: str, template: str, limit: int, after: str) -> list[dict[str, object]]:
@@ -122,17 +128,22 @@ async def session_events(request: HttpRequest, session_id: str) -> HttpResponseB
     )
     keep_following = request.GET.get("follow") in ("1", "true")
     response = StreamingHttpResponse(
-        _event_stream(session, after, keep_following), content_type="text/event-stream"
+        closing_on_error(
+            _event_stream(session, after, keep_following), what=f"events of session {session.pk}"
+        ),
+        content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-async def _event_stream(session: Session, after: int, keep_following: bool) -> AsyncIterator[bytes]:
-    async for event in follow_events(session.pk, after=after, heartbeat=KEEPALIVE_SECONDS):
+async def _event_stream(
+    session: Session, after: int, keep_following: bool
+) -> AsyncGenerator[bytes, None]:
+    async for event in follow_events(session.pk, after=after):
         if event is None:
-            yield b": keep-alive\n\n"
+            yield KEEPALIVE
         else:
             yield sse(
                 {
@@ -148,7 +159,7 @@ async def _event_stream(session: Session, after: int, keep_following: bool) -> A
             after = event.seq
         if keep_following:
             continue
-        settled_at = await run_sync(session_settled_at)(session_id=session.pk)
+        settled_at = await read_retrying(session_settled_at, session_id=session.pk)
         if settled_at is not None and settled_at <= after:
             return
 

@@ -1,0 +1,143 @@
+"""Streams never hang: keep-alives while nothing happens, the stream going on through a
+database outage from where it stopped, an error chunk and the end when it cannot go on.
+In process: Django's async test client, a pool on the test's event loop, real faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from gateway import follow
+from maruntime.asyncdb import run_sync
+from tests.agents.runtime.conftest import start_session
+from tests.fakes.sgr import final_args, plan_args, sgr_replies
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+KEEPALIVE = b": keep-alive\n\n"
+
+
+async def _frames(response: Any, *, until: float = 30) -> AsyncIterator[tuple[float, bytes]]:
+    """(arrival time, SSE frame) as the stream sends them, for ``until`` seconds at most."""
+    content = aiter(response.streaming_content)
+    deadline = time.monotonic() + until
+    buffer = b""
+    while time.monotonic() < deadline:
+        try:
+            chunk = await asyncio.wait_for(anext(content), deadline - time.monotonic())
+        except (StopAsyncIteration, TimeoutError):
+            return
+        buffer += chunk
+        while b"\n\n" in buffer:
+            frame, buffer = buffer.split(b"\n\n", 1)
+            yield time.monotonic(), frame + b"\n\n"
+
+
+def _data(frame: bytes) -> Any:
+    for line in frame.decode().splitlines():
+        if line.startswith("data: "):
+            payload = line[len("data: ") :]
+            return payload if payload == "[DONE]" else json.loads(payload)
+    return None
+
+
+async def test_an_idle_event_stream_sends_keepalives(async_client, runtime_settings):
+    runtime_settings.STREAM_KEEPALIVE_SECONDS = 0.2
+    session = await run_sync(start_session)()
+    response = await async_client.get(f"/v1/sessions/{session.pk}/events", {"follow": "1"})
+    frames = [frame async for _, frame in _frames(response, until=1.1)]
+    # The queued run's events first (no pool claims it), then only comments.
+    assert frames[-4:] == [KEEPALIVE] * 4
+
+
+async def test_a_chat_stream_waiting_on_a_slow_upstream_is_never_silent(
+    async_client, serving, fake_llm, runtime_settings
+):
+    runtime_settings.STREAM_KEEPALIVE_SECONDS = 0.2
+    fake_llm.script(*sgr_replies(("final_answer", final_args("slow but sure")), delay=1.5))
+    serving()
+    response = await async_client.post(
+        "/v1/chat/completions",
+        {"model": "sgr_agent", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
+        content_type="application/json",
+    )
+    frames = [frame async for _, frame in _frames(response)]
+    assert _data(frames[-1]) == "[DONE]"
+    # While the upstream thinks (1.5 s), the client hears from us every 0.2 s.
+    answer = next(i for i, frame in enumerate(frames) if b"slow but sure" in frame)
+    assert frames[:answer].count(KEEPALIVE) >= 3
+
+
+async def test_an_event_stream_goes_on_through_a_database_outage(
+    async_client, serving, fake_llm, database_outage, runtime_settings
+):
+    runtime_settings.STREAM_KEEPALIVE_SECONDS = 0.2
+    report = {"title": "Findings", "content": "All good.", "confidence": "high"}
+    fake_llm.script(
+        *sgr_replies(("generate_plan", plan_args()), delay=0.3),
+        *sgr_replies(("create_report", report), delay=0.5),
+        *sgr_replies(("create_report", report)),
+        *sgr_replies(("final_answer", final_args("survived"))),
+    )
+    serving()
+    session = await run_sync(start_session)()
+    response = await async_client.get(f"/v1/sessions/{session.pk}/events")
+    frames: list[bytes] = []
+    outage: asyncio.Task[None] | None = None
+    async for _, frame in _frames(response):
+        frames.append(frame)
+        if outage is None and b"generate_plan" in frame:
+            outage = asyncio.create_task(database_outage(1.5))
+    assert outage is not None and outage.done()
+    events = [_data(frame) for frame in frames if frame != KEEPALIVE]
+    # Every event once, in order, across the outage; the stream ended at the answer.
+    assert [event["seq"] for event in events] == list(range(1, len(events) + 1))
+    assert events[-1]["type"] == "state" and events[-1]["payload"]["state"] == "completed"
+    assert KEEPALIVE in frames
+
+
+async def test_a_stream_that_fails_sends_an_error_chunk_and_ends(
+    async_client, runtime_settings, monkeypatch
+):
+    session = await run_sync(start_session)()
+
+    def broken(**kwargs: Any) -> list[Any]:
+        raise RuntimeError("a bug in reading events")
+
+    monkeypatch.setattr(follow, "events_after", broken)
+    response = await async_client.get(f"/v1/sessions/{session.pk}/events")
+    frames = [frame async for _, frame in _frames(response, until=5)]
+    assert [_data(frame) for frame in frames] == [
+        {
+            "error": {
+                "message": "The stream failed on the server; resume it to continue",
+                "type": "server_error",
+                "param": None,
+                "code": "stream_failed",
+            }
+        }
+    ]
+
+
+async def test_a_stream_ends_with_an_error_when_the_database_stays_away(
+    async_client, database_outage, runtime_settings
+):
+    runtime_settings.STREAM_KEEPALIVE_SECONDS = 0.2
+    runtime_settings.STREAM_OUTAGE_SECONDS = 0.5
+    session = await run_sync(start_session)()
+    response = await async_client.get(f"/v1/sessions/{session.pk}/events", {"follow": "1"})
+    frames = []
+    outage = None
+    async for _, frame in _frames(response, until=10):
+        frames.append(frame)
+        if outage is None:
+            outage = asyncio.create_task(database_outage(3))
+    assert _data(frames[-1])["error"]["code"] == "stream_failed"
+    assert KEEPALIVE in frames  # it kept the client company while it waited
+    assert outage is not None
+    await outage
