@@ -139,6 +139,8 @@ class SessionEvent(models.Model):
         CHILD_SESSION = "child_session"
         PIPELINE_STEP = "pipeline_step"
         LLM_RETRY = "llm_retry"
+        # A call that was in flight when its worker died, met by the run that took over.
+        TOOL_TAKEOVER = "tool_takeover"
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()

@@ -67,6 +67,17 @@ class ToolVersion(Provenance):
         HIGH = "high"
         CRITICAL = "critical"
 
+    class Takeover(models.TextChoices):
+        """What a run taken over after a crash does with a call of this tool that was in
+        flight (it may or may not have taken effect), unless the tool is ``idempotent``."""
+
+        # Run it again with the same idempotency key: the endpoint honours keys.
+        RETRY = "retry"
+        # Put it to a person as an approval: "this call may already have run".
+        ASK = "ask"
+        # Run nothing; tell the model the outcome is unknown.
+        REPORT = "report"
+
     tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
     description = models.CharField(max_length=1000)
@@ -79,6 +90,9 @@ class ToolVersion(Provenance):
     unbound_reason = models.CharField(max_length=500, blank=True, default="")
     risk_level = models.CharField(max_length=10, choices=Risk.choices, default=Risk.LOW)
     requires_approval = models.BooleanField(default=False)
+    # Safe to repeat (a read, a pure function): a takeover runs it again without asking.
+    idempotent = models.BooleanField(default=False)
+    on_takeover = models.CharField(max_length=10, choices=Takeover.choices, default=Takeover.RETRY)
     limits = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64)
     is_active = models.BooleanField(default=False)

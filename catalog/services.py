@@ -284,6 +284,8 @@ def tool_version_create(
     unbound_reason: str = "",
     risk_level: str = ToolVersion.Risk.LOW,
     requires_approval: bool = False,
+    idempotent: bool = False,
+    on_takeover: str = ToolVersion.Takeover.RETRY,
     limits: dict[str, Any] | None = None,
     provenance: Mapping[str, str] | None = None,
     activate: bool = True,
@@ -302,6 +304,11 @@ def tool_version_create(
         raise InvalidCatalogEntry(f"unknown risk level {risk_level!r}", param="risk_level")
     if not description.strip():
         raise InvalidCatalogEntry("description must not be empty", param="description")
+    if on_takeover not in ToolVersion.Takeover.values:
+        raise InvalidCatalogEntry(
+            f"on_takeover must be one of {', '.join(ToolVersion.Takeover.values)}",
+            param="on_takeover",
+        )
     limits = validate_tool_limits(limits)
     content = {
         "description": description,
@@ -314,6 +321,12 @@ def tool_version_create(
         "requires_approval": requires_approval,
         "limits": limits,
     }
+    # The takeover policy joins the content (and its hash) only where it is not the
+    # default, so versions stored before it existed keep their hash.
+    if idempotent:
+        content["idempotent"] = True
+    if on_takeover != ToolVersion.Takeover.RETRY:
+        content["on_takeover"] = on_takeover
     return _store_version(
         tool,
         content,

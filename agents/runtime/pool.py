@@ -112,6 +112,10 @@ class Pool:
             worker=self.worker_id, limit=free, lease_seconds=self.lease_seconds
         )
         for run_id in run_ids:
+            if run_id in self._tasks:
+                # Our own run, whose lease lapsed while the database was away: the claim
+                # renewed it. A second copy would pass the same fencing and write twice.
+                continue
             self._tasks[run_id] = asyncio.create_task(self._execute(run_id))
 
     async def _execute(self, run_id: int) -> None:

@@ -42,7 +42,7 @@ from agents.services.sessions import (
 from agents.services.tools import (
     tool_execution_begin,
     tool_execution_finish,
-    tool_execution_outcome,
+    tool_execution_state,
 )
 from agents.services.upstreams import (
     upstream_capability_forget,
@@ -83,7 +83,7 @@ __all__ = [
     "token_settle",
     "tool_execution_begin",
     "tool_execution_finish",
-    "tool_execution_outcome",
+    "tool_execution_state",
     "upstream_capability_forget",
     "upstream_capability_learn",
     "upstream_capability_set",

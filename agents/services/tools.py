@@ -9,14 +9,19 @@ from typing import Any
 from agents.models import ToolExecution
 
 
-def tool_execution_outcome(*, idempotency_key: str) -> dict[str, Any] | None:
-    """The stored outcome of a finished call with this key, if any (never run it twice)."""
-    execution = (
+def tool_execution_state(*, idempotency_key: str) -> tuple[str | None, dict[str, Any] | None]:
+    """What became of the call with this key: its status (None: it never started) and,
+    once finished, its stored outcome (never run a finished call twice). ``running``
+    without an outcome: it was in flight when its worker died (``engine.takeover``)."""
+    row = (
         ToolExecution.objects.filter(idempotency_key=idempotency_key)
-        .exclude(status=ToolExecution.Status.RUNNING)
+        .values_list("status", "result")
         .first()
     )
-    return json.loads(execution.result) if execution else None
+    if row is None:
+        return None, None
+    status, result = row
+    return status, None if status == ToolExecution.Status.RUNNING else json.loads(result)
 
 
 def tool_execution_begin(
@@ -47,7 +52,7 @@ def tool_execution_begin(
 
 
 def tool_execution_finish(
-    *, idempotency_key: str, outcome: dict[str, Any], failed: bool, duration_ms: float
+    *, idempotency_key: str, outcome: dict[str, Any], failed: bool, duration_ms: float | None
 ) -> None:
     ToolExecution.objects.filter(idempotency_key=idempotency_key).update(
         result=json.dumps(outcome, ensure_ascii=False),

@@ -39,6 +39,9 @@ class ToolContext:
     # A read-only view of the session context (plan, sources, counters).
     state: dict[str, Any]
     runtime: WorkerRuntime | None = None
+    # The call's key (``agents.models.ToolExecution.idempotency_key``): sent with effectful
+    # calls (an HTTP header, an MCP ``_meta`` entry), the child session's key for an agent.
+    idempotency_key: str = ""
 
 
 @dataclass

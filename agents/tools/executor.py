@@ -58,12 +58,14 @@ async def _dispatch(spec: ToolSpec, arguments: dict[str, Any], context: ToolCont
             raise ToolCallError(f"tool {spec.name} has no implementation in this worker")
         return await implementation(arguments, context)
     if spec.binding_kind == "http":
-        return await _call_http(spec, arguments)
+        return await _call_http(spec, arguments, context.idempotency_key)
     if spec.binding_kind == "mcp":
         # Imported here: only processes that call an MCP tool load the SDK.
         from agents.tools.mcp import mcp_call_tool
 
-        return await mcp_call_tool(spec.name, spec.binding, arguments)
+        return await mcp_call_tool(
+            spec.name, spec.binding, arguments, idempotency_key=context.idempotency_key
+        )
     if spec.binding_kind == "agent":
         from agents.engine.delegation import delegate
 
@@ -71,24 +73,36 @@ async def _dispatch(spec: ToolSpec, arguments: dict[str, Any], context: ToolCont
     raise ToolCallError(f"tool {spec.name} has binding {spec.binding_kind!r}, which cannot run")
 
 
-async def _call_http(spec: ToolSpec, arguments: dict[str, Any]) -> ToolOutcome:
+async def _call_http(
+    spec: ToolSpec, arguments: dict[str, Any], idempotency_key: str
+) -> ToolOutcome:
     """One call, within a wall-clock deadline of the binding's ``timeout_seconds`` (default
     30) from resolution to the last byte: a server that trickles its answer cannot hold the
-    call past it. Redirects are not followed."""
+    call past it. Redirects are not followed. The ``Idempotency-Key`` header lets the
+    endpoint recognise a call repeated after a takeover."""
     url = str(spec.binding.get("url", ""))
     timeout = float(spec.binding.get("timeout_seconds", 30))
     try:
         async with asyncio.timeout(timeout):
-            return await _call_http_within_deadline(spec, url, arguments, deadline_seconds=timeout)
+            return await _call_http_within_deadline(
+                spec, url, arguments, idempotency_key, deadline_seconds=timeout
+            )
     except TimeoutError as exc:
         raise ToolCallError(f"tool {spec.name} did not answer within {timeout:g} s") from exc
 
 
 async def _call_http_within_deadline(
-    spec: ToolSpec, url: str, arguments: dict[str, Any], *, deadline_seconds: float
+    spec: ToolSpec,
+    url: str,
+    arguments: dict[str, Any],
+    idempotency_key: str,
+    *,
+    deadline_seconds: float,
 ) -> ToolOutcome:
     target = await refuse_private(url)
     pinned_url, headers, extensions = pinned_request(url, target)
+    if idempotency_key:
+        headers = {**headers, "Idempotency-Key": idempotency_key}
     async with (
         httpx.AsyncClient(timeout=deadline_seconds, follow_redirects=False) as client,
         client.stream(

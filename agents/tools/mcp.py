@@ -16,13 +16,19 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx2
 from django.conf import settings
 from mcp import ClientSession, MCPError
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import CallToolResult, PaginatedRequestParams, TextContent, Tool
+from mcp.types import (
+    CallToolResult,
+    PaginatedRequestParams,
+    RequestParamsMeta,
+    TextContent,
+    Tool,
+)
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from agents.tools.base import ToolOutcome
@@ -35,6 +41,9 @@ _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TIMEOUT = httpx2.Timeout(30.0, read=300.0)
 # A listing longer than this many pages is refused rather than followed for ever.
 MAX_LIST_PAGES = 100
+# The ``_meta`` key of a tools/call request that carries the call's idempotency key (a
+# prefixed name, as the MCP specification asks of keys it does not define).
+IDEMPOTENCY_META_KEY = "io.maruntime/idempotency-key"
 
 
 class McpServerConfig(BaseModel):
@@ -152,15 +161,22 @@ async def mcp_list_tools(server: str) -> list[McpToolListing]:
 
 
 async def mcp_call_tool(
-    name: str, binding: dict[str, Any], arguments: dict[str, Any]
+    name: str, binding: dict[str, Any], arguments: dict[str, Any], *, idempotency_key: str = ""
 ) -> ToolOutcome:
     """``tools/call`` for the catalog tool ``name``: the result's text is the outcome's
     content (its structured content, when there is no text) and the structured content,
-    when present, its ``payload``. An error result is a ``ToolCallError`` with its text."""
+    when present, its ``payload``. An error result is a ``ToolCallError`` with its text.
+    ``idempotency_key`` goes in the request's ``_meta`` (``IDEMPOTENCY_META_KEY``), so the
+    server can recognise a call repeated after a takeover."""
     server, tool = str(binding.get("server", "")), str(binding.get("tool", ""))
+    meta = (
+        cast(RequestParamsMeta, {IDEMPOTENCY_META_KEY: idempotency_key})
+        if idempotency_key
+        else None
+    )
 
     async def call(session: ClientSession) -> CallToolResult:
-        return await session.call_tool(tool, arguments)
+        return await session.call_tool(tool, arguments, meta=meta)
 
     result = await _request(server, call)
     text = "\n".join(

@@ -88,6 +88,8 @@ class ToolVersionSerializer(serializers.ModelSerializer[ToolVersion]):
             "unbound_reason",
             "risk_level",
             "requires_approval",
+            "idempotent",
+            "on_takeover",
             "limits",
             "content_hash",
             *PROVENANCE_FIELDS,
@@ -111,6 +113,17 @@ class ToolVersionCreateSerializer(ProvenanceInputMixin):
         choices=ToolVersion.Risk.choices, required=False, default=ToolVersion.Risk.LOW
     )
     requires_approval = serializers.BooleanField(required=False, default=False)
+    idempotent = serializers.BooleanField(
+        required=False, default=False, help_text="Safe to repeat: a takeover runs it again"
+    )
+    on_takeover = serializers.ChoiceField(
+        choices=ToolVersion.Takeover.choices,
+        required=False,
+        default=ToolVersion.Takeover.RETRY,
+        help_text="A call in flight when its worker died, of a tool not idempotent: run it "
+        "again with the same Idempotency-Key (retry), ask a person (ask), or tell the model "
+        "its outcome is unknown (report)",
+    )
     limits = serializers.DictField(required=False, default=dict)
     activate = serializers.BooleanField(
         required=False, default=True, help_text="Make the new version the active one"

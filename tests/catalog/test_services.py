@@ -88,3 +88,28 @@ def test_python_binding_must_resolve():
 def test_bad_names_are_refused():
     with pytest.raises(InvalidCatalogEntry):
         services.tool_upsert(name="Bad Name!")
+
+
+def test_the_takeover_policy_is_stored_checked_and_hashed_only_when_set():
+    tool = services.tool_upsert(name="search")
+    plain, _ = _version(tool)
+    assert (plain.idempotent, plain.on_takeover) == (False, "retry")
+    # Stored before the policy existed, a version keeps its hash: the defaults add nothing.
+    assert plain.content_hash == services.content_hash(
+        {
+            "description": "Search things",
+            "long_description": "",
+            "input_schema": SCHEMA,
+            "binding_kind": "http",
+            "binding": {"url": "https://example.com/search"},
+            "unbound_reason": "",
+            "risk_level": "low",
+            "requires_approval": False,
+            "limits": {},
+        }
+    )
+    asking, created = _version(tool, on_takeover="ask")
+    assert created and asking.on_takeover == "ask" and asking.content_hash != plain.content_hash
+    with pytest.raises(InvalidCatalogEntry, match="on_takeover must be one of") as refused:
+        _version(tool, on_takeover="maybe")
+    assert refused.value.param == "on_takeover"

@@ -62,8 +62,9 @@ def fake_mcp_server() -> Iterator[FakeMCPServer]:
 @pytest.fixture
 def mcp_servers(settings: Any, fake_mcp_server: FakeMCPServer) -> FakeMCPServer:
     """``MCP_SERVERS`` naming the fake server ``fake`` (loopback allow-listed); returns it
-    with its recorded ``authorizations`` cleared."""
+    with its recorded ``authorizations`` and ``call_metas`` cleared."""
     settings.MCP_SERVERS = {"fake": {"url": fake_mcp_server.url}}
     settings.HTTP_TOOL_ALLOWED_HOSTS = ["127.0.0.1"]
     fake_mcp_server.authorizations.clear()
+    fake_mcp_server.call_metas.clear()
     return fake_mcp_server

@@ -2,7 +2,8 @@
 speaking streamable HTTP, served by uvicorn in a background thread on a free loopback port.
 
 Tools: ``echo`` (text back), ``fail`` (a tool error the model should read) and ``measure``
-(structured content). ``authorizations`` records each request's ``Authorization`` header::
+(structured content). ``authorizations`` records each request's ``Authorization`` header,
+``call_metas`` each ``tools/call`` request's ``_meta``::
 
     with FakeMCPServer() as server:
         settings.MCP_SERVERS = {"fake": {"url": server.url}}
@@ -10,6 +11,8 @@ Tools: ``echo`` (text back), ``fail`` (a tool error the model should read) and `
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
 import threading
 import time
@@ -47,6 +50,7 @@ def _tools() -> MCPServer:
 class FakeMCPServer:
     def __init__(self) -> None:
         self.authorizations: list[str] = []
+        self.call_metas: list[dict[str, Any]] = []
         app = _tools().streamable_http_app(stateless_http=True)
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
@@ -67,12 +71,30 @@ class FakeMCPServer:
 
     def _recording(self, app: Any) -> Any:
         async def recorded(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope["type"] == "http":
-                headers = dict(scope["headers"])
-                self.authorizations.append(headers.get(b"authorization", b"").decode())
-            await app(scope, receive, send)
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            headers = dict(scope["headers"])
+            self.authorizations.append(headers.get(b"authorization", b"").decode())
+            body = bytearray()
+
+            async def receive_recording() -> dict[str, Any]:
+                message = await receive()
+                if message["type"] == "http.request":
+                    body.extend(message.get("body", b""))
+                    if not message.get("more_body"):
+                        self._note_call(bytes(body))
+                return message
+
+            await app(scope, receive_recording, send)
 
         return recorded
+
+    def _note_call(self, body: bytes) -> None:
+        with contextlib.suppress(ValueError):
+            request = json.loads(body or b"{}")
+            if isinstance(request, dict) and request.get("method") == "tools/call":
+                self.call_metas.append(dict(request.get("params", {}).get("_meta") or {}))
 
     def close(self) -> None:
         self._server.should_exit = True

@@ -9,6 +9,7 @@ import pytest
 from agents.engine.definition import ToolSpec
 from agents.tools.base import ToolContext
 from agents.tools.executor import ToolCallError, execute_tool
+from agents.tools.mcp import IDEMPOTENCY_META_KEY
 from tests.e2e.conftest import free_port
 
 
@@ -37,6 +38,22 @@ async def test_a_call_returns_the_tools_text_and_structured_content(mcp_servers)
     assert outcome.payload == {"structured_content": {"result": "echo: hello"}}
     measured = await execute_tool(_mcp_tool("measure"), {"text": "a b c"}, _context())
     assert measured.payload == {"structured_content": {"characters": 5, "words": 3}}
+
+
+async def test_a_call_carries_its_idempotency_key_in_the_requests_meta(mcp_servers):
+    context = ToolContext(
+        session_id=uuid.uuid4(),
+        run_id=1,
+        step=1,
+        depth=0,
+        owner="",
+        state={},
+        idempotency_key="session:0:1:call_1",
+    )
+    await execute_tool(_mcp_tool("echo"), {"text": "once"}, context)
+
+    # (The server is shared by the whole test session: look for this call's own key.)
+    assert {IDEMPOTENCY_META_KEY: "session:0:1:call_1"} in mcp_servers.call_metas
 
 
 async def test_an_error_result_is_a_tool_call_error_with_its_text(mcp_servers):
