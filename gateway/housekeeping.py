@@ -84,7 +84,11 @@ def recognise(messages: Any) -> Housekeeping | None:
         _text(message.get("content"))
         for index, message in enumerate(messages)
         if isinstance(message, dict)
-        and (message.get("role") in INSTRUCTION_ROLES or index == len(messages) - 1)
+        # A role that is not a string is refused later (gateway.requests), not here.
+        and (
+            (isinstance(message.get("role"), str) and message["role"] in INSTRUCTION_ROLES)
+            or index == len(messages) - 1
+        )
     ]
     for kind in KINDS:
         if any(kind.matches(text) for text in texts):
