@@ -247,7 +247,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
                 port = _free_port()
                 bench = Bench({**env, "OPENAI_BASE_URL": upstream_url}, logs)
                 bench.start(f"serve-{upstream}-{handler}", "serve", "--port", str(port))
-                bench.wait_for_log(f"serve-{upstream}-{handler}", "maruntime serving")
+                bench.wait_for_log(f"serve-{upstream}-{handler}", "maruntime serving", timeout=300)
                 client = MaruntimeClient(f"http://127.0.0.1:{port}", upstream=upstream_url)
                 try:
                     for model in MODELS:

@@ -35,6 +35,9 @@ class Stack:
         self.env = env
         self.tmp = tmp
         self.processes: list[subprocess.Popen[bytes]] = []
+        # Seconds a gateway may take to answer /healthz after it is started: generous, a
+        # loaded 2-core machine can take that long to import and migrate-check.
+        self.start_timeout = 90.0
 
     def _start(
         self, name: str, args: list[str], extra_env: dict[str, str]
@@ -55,8 +58,7 @@ class Stack:
         args = ["serve", "--port", str(port)] + ([] if pool else ["--no-pool"])
         process = self._start("gateway", args, extra_env)
         base_url = f"http://127.0.0.1:{port}"
-        # Generous: a loaded 2-core machine can take that long to import and migrate-check.
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"gateway exited early:\n{self.logs()}")

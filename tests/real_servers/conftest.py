@@ -53,6 +53,8 @@ def maruntime_url(
         PYTHONUNBUFFERED="1",
     )
     stack = Stack(env, tmp_path_factory.mktemp(f"real-{llama.chat_format}"))
+    # Beside a model server busy on every core, Django takes a while to come up.
+    stack.start_timeout = 180
     try:
         yield stack.gateway()
     finally:
