@@ -371,7 +371,8 @@ def test_a_skill_written_in_the_admin_is_what_use_skill_reads(admin_client):
         _url(Skill, "change", skill.pk),
         {"description": "Answer in a haiku.", "content": "Five, seven, five syllables."},
     )
-    assert skill_get("Haiku").content == "Five, seven, five syllables."
+    edited = skill_get("Haiku")
+    assert edited is not None and edited.content == "Five, seven, five syllables."
     assert (
         admin_client.post(_url(Skill, "add"), {"name": "Bad Name", "description": "x"}).status_code
         == 200

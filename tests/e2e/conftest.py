@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -122,3 +123,9 @@ def seeded(transactional_db) -> None:
 
 def client_for(base_url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{base_url}/v1", api_key="none", max_retries=0, timeout=30)
+
+
+def session_id_of(response: Any) -> str:
+    """The ``session_id`` maruntime adds to every completion and chunk."""
+    assert response.model_extra is not None, "no session_id on the response"
+    return str(response.model_extra["session_id"])

@@ -11,10 +11,10 @@ from typing import Any
 
 import openai
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from agents.models import Session
-from tests.e2e.conftest import client_for
+from tests.e2e.conftest import client_for, session_id_of
 from tests.fakes.sgr import clarify_args, final_args, sgr_replies, structured_final
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -27,7 +27,7 @@ class Weather(BaseModel):
     temperature_c: int
 
 
-TIME_TOOL = {
+TIME_TOOL: Any = {
     "type": "function",
     "function": {
         "name": "get_time",
@@ -92,8 +92,9 @@ def test_openai_sync_stream_with_usage_and_the_conversation_resent(server, fake_
         )
     )
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Sunny."
-    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens > 0
-    assert {c.model_extra["session_id"] for c in chunks} == {first.model_extra["session_id"]}
+    usage = chunks[-1].usage
+    assert chunks[-1].choices == [] and usage is not None and usage.total_tokens > 0
+    assert {session_id_of(c) for c in chunks} == {session_id_of(first)}
 
 
 def test_openai_async_client_streams(server, fake_llm):
@@ -151,8 +152,8 @@ def test_the_agent_calls_a_client_tool_and_the_result_resumes_the_session(server
     finishes = [c.choices[0].finish_reason for c in chunks if c.choices[0].finish_reason]
     assert finishes == ["tool_calls"]
     (call,) = [tc for c in chunks for tc in c.choices[0].delta.tool_calls or []]
-    assert call.function.name == "get_time"
-    assert json.loads(call.function.arguments) == {"zone": "UTC"}
+    assert call.function is not None and call.function.name == "get_time"
+    assert json.loads(call.function.arguments or "") == {"zone": "UTC"}
     session = Session.objects.get()
     assert session.state == "waiting_for_tool_result"
 
@@ -164,7 +165,7 @@ def test_the_agent_calls_a_client_tool_and_the_result_resumes_the_session(server
     answer = client.chat.completions.create(model="sgr_agent", messages=messages, tools=[TIME_TOOL])
     assert answer.choices[0].message.content == "It is noon (UTC)."
     assert answer.choices[0].finish_reason == "stop"
-    assert answer.model_extra["session_id"] == str(session.pk)
+    assert session_id_of(answer) == str(session.pk)
     tool_message = fake_llm.requests[-1]["messages"][-1]
     assert tool_message["role"] == "tool" and tool_message["content"] == "12:00"
 
@@ -175,7 +176,7 @@ def test_the_agent_calls_a_client_tool_and_the_result_resumes_the_session(server
         {"role": "user", "content": "And now?"},
     ]
     later = client.chat.completions.create(model="sgr_agent", messages=messages, tools=[TIME_TOOL])
-    assert later.model_extra["session_id"] == str(session.pk)
+    assert session_id_of(later) == str(session.pk)
 
     # a result for a call the session no longer waits for
     with pytest.raises(openai.ConflictError):
@@ -186,7 +187,9 @@ def test_langchain_continues_the_session_and_returns_structured_output(server, f
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
     from langchain_openai import ChatOpenAI
 
-    chat = ChatOpenAI(model="sgr_agent", base_url=f"{server}/v1", api_key="none", max_retries=0)
+    chat = ChatOpenAI(
+        model="sgr_agent", base_url=f"{server}/v1", api_key=SecretStr("none"), max_retries=0
+    )
     fake_llm.script(*sgr_replies(("clarification", clarify_args("Which city?"))))
     history: list[Any] = [SystemMessage("Be brief."), HumanMessage("Weather there?")]
     question = chat.invoke(history)

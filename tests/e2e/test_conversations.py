@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from agents.models import Session
-from tests.e2e.conftest import client_for
+from tests.e2e.conftest import client_for, session_id_of
 from tests.fakes.fake_llm import Reply
 from tests.fakes.sgr import clarify_args, final_args, sgr_replies
 from tests.gateway.test_housekeeping import LIBRECHAT_TITLE, OPEN_WEBUI_TITLE
@@ -23,12 +23,12 @@ def server(stack) -> str:
     return stack.gateway()
 
 
-def _ask(base_url: str, messages: list[dict[str, str]], **extra: Any) -> tuple[str, str]:
+def _ask(base_url: str, messages: list[Any], **extra: Any) -> tuple[str, str]:
     """One non-streamed turn: the answer and the session id."""
     completion = client_for(base_url).chat.completions.create(
         model="sgr_agent", messages=messages, **extra
     )
-    return completion.choices[0].message.content or "", completion.model_extra["session_id"]
+    return completion.choices[0].message.content or "", session_id_of(completion)
 
 
 def test_a_resent_conversation_answers_the_clarification_and_follows_up(server, fake_llm):
