@@ -9,7 +9,7 @@ ANCHORS := $(MARUNTIME_CACHE)/anchors
 
 .PHONY: run test test-browser browser-deps lint bench bench-anchors migrate seed serve-gateway \
 	serve-admin pool llama-server llama-models test-real conformance sgr-agent-core-sdist open-webui \
-	node-clients
+	node-clients chaos
 
 LLAMA_REQUIREMENTS := tests/real_servers/requirements.txt
 LLAMA_CPP_VERSION := $(shell sed -n 's/^llama-cpp-python.*==//p' $(LLAMA_REQUIREMENTS))
@@ -127,6 +127,11 @@ llama-models:
 test-real: $(VENV)/.installed llama-server
 	$(PYTHON) -m tests.real_servers.models smollm2
 	$(PY) -m pytest -m real_server tests/real_servers
+
+# Durability under real faults (bench/chaos.py): its own Redis and PostgreSQL, two gateways,
+# two workers, SIGKILL/SIGTERM and restarts mid-run; results in bench/results/chaos.json.
+chaos: migrate
+	$(PY) -m bench chaos
 
 # The same tasks through every built-in model against every server runnable here.
 conformance: migrate llama-server llama-models
