@@ -50,16 +50,17 @@ async def test_runs_continue_through_a_database_outage_without_a_restart(
     report = {"title": "Findings", "content": "All good.", "confidence": "high"}
     fake_llm.script(
         *sgr_replies(("generate_plan", plan_args()), delay=0.3),
-        # The outage starts while this call is in flight: its step cannot be written, so
-        # the resumed run asks again.
-        *sgr_replies(("create_report", report), delay=0.5),
+        # The outage starts while this call is in flight and outlasts it (with room for a
+        # loaded machine's slow start of the outage): its step cannot be written, so the
+        # resumed run asks again.
+        *sgr_replies(("create_report", report), delay=1.0),
         *sgr_replies(("create_report", report)),
         *sgr_replies(("final_answer", final_args("survived"))),
     )
     pool = serving()
     session = await run_sync(start_session)()
     await asyncio.to_thread(fake_llm.wait_for_requests, 2)
-    await database_outage(1.5)
+    await database_outage(3.0)
 
     finished = await settled(session.pk)
     assert finished.state == "completed" and finished.result == "survived"
