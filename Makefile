@@ -133,9 +133,11 @@ test-real: $(VENV)/.installed llama-server
 chaos: migrate
 	$(PY) -m bench chaos
 
-# The same tasks through every built-in model against every server runnable here.
+# The same tasks through every built-in model against every server runnable here. Not
+# niced: the llama.cpp servers it starts inherit its priority, and seconds per step are
+# measured.
 conformance: migrate llama-server llama-models
-	nice -n 10 $(PY) -m bench conformance
+	$(PY) -m bench conformance
 
 # Open WebUI in its own venv (its dependencies would clash with ours; ~5 minutes the first time).
 $(OPEN_WEBUI_VENV)/.installed:

@@ -5,7 +5,9 @@ llama-cpp-python's server on three small models, in both of llama.cpp's chat han
 ``make conformance``.
 
 Tasks: a one-step question, a planned three-step task (plan, report, answer) and an
-ambiguous request that should be clarified first (the clarification is answered). Every
+ambiguous request that should be clarified first (the clarification is answered), for the
+four built-in models; the question and a note to keep in memory (a file, then the answer)
+for ``memory_agent`` as seeded from sgr-agent-core's ``sgr-memory-agent`` branch. Every
 run is judged by ``tests.real_servers.judge`` from the public API: completed (every step
 valid), failed (with an error a user can act on, or not), and any silent false success.
 Reported per upstream, chat handler and model: completion rate, steps and re-asks per
@@ -37,6 +39,9 @@ from bench.runtime import ROOT, Bench, _connect, _free_port, _server_settings
 from maruntime.database import database_url
 
 MODELS = ("sgr_agent", "sgr_tool_calling_agent", "tool_calling_agent", "router")
+# Seeded from sgr-agent-core's ``sgr-memory-agent`` branch (the layout the seeding tests use):
+# a hybrid agent whose only tools are web search, the ten file-memory tools and the answer.
+MEMORY_AGENT = "memory_agent"
 CLARIFICATION_ANSWER = "I mean Tesla and BYD, by cars sold in 2024; answer directly."
 
 
@@ -69,7 +74,18 @@ TASKS = {
             "Compare the two companies.",
             ("clarification", "final_answer"),
         ),
+        Task(
+            "memory",
+            "Remember that Ann likes green tea: save it as a note in your memory, then confirm.",
+            ("create_file", "final_answer"),
+        ),
     )
+}
+# The tasks each model is given (of those selected): the memory agent has no planning or
+# clarification tools, the built-in agents no memory.
+TASKS_OF = {
+    **{model: ("question", "planned", "clarification") for model in MODELS},
+    MEMORY_AGENT: ("question", "memory"),
 }
 FAKE = "fake"
 # The fake with llama-cpp-python's quirks: the engine against that server's protocol, with a
@@ -111,6 +127,11 @@ _ARGUMENTS: dict[str, dict[str, Any]] = {
         "title": "Why the sky is blue",
         "content": "Air scatters short (blue) wavelengths of sunlight more than long ones.",
         "confidence": "high",
+    },
+    "create_file": {
+        "reasoning": "Keep the fact.",
+        "file_path": "people/ann.md",
+        "content": "# Ann\nLikes green tea.\n",
     },
     "clarification": {
         "reasoning": "Which companies is unclear.",
@@ -223,6 +244,18 @@ def _row(upstream: str, handler: str, model: str, verdicts: list[Any]) -> dict[s
     }
 
 
+def _seed_memory_agent(bench: Bench, logs: Path) -> None:
+    """``memory_agent`` as ``seed_catalog`` imports it from sgr-agent-core's
+    ``sgr-memory-agent`` branch (the branch's layout, as the seeding tests build it)."""
+    from tests.catalog.seeding.layouts import MAIN_LAYOUT, MEMORY_LAYOUT, add_branch, make_repo
+
+    repo = make_repo(logs / "sgr-agent-core", MAIN_LAYOUT)
+    add_branch(repo, "sgr-memory-agent", MEMORY_LAYOUT, remove=("sgr_agent_core",))
+    bench.manage(
+        "seed_catalog", "--repo-path", str(logs / "sgr-agent-core"), "--branch", "sgr-memory-agent"
+    )
+
+
 def run() -> tuple[list[dict[str, Any]], str]:
     from tests.real_servers.judge import MaruntimeClient
 
@@ -242,6 +275,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
     try:
         Bench(env, logs).manage("migrate", "--noinput")
         Bench(env, logs).manage("seed_builtin")
+        _seed_memory_agent(Bench(env, logs), logs)
         for upstream, handler, tasks in _upstreams(selection):
             with _upstream(upstream, handler) as upstream_url:
                 port = _free_port()
@@ -250,9 +284,9 @@ def run() -> tuple[list[dict[str, Any]], str]:
                 bench.wait_for_log(f"serve-{upstream}-{handler}", "maruntime serving", timeout=300)
                 client = MaruntimeClient(f"http://127.0.0.1:{port}", upstream=upstream_url)
                 try:
-                    for model in MODELS:
+                    for model in (*MODELS, MEMORY_AGENT):
                         verdicts = []
-                        for task in tasks:
+                        for task in (t for t in tasks if t.name in TASKS_OF[model]):
                             verdict = client.run(
                                 model, task.text, clarification_answer=CLARIFICATION_ANSWER
                             )
@@ -260,7 +294,8 @@ def run() -> tuple[list[dict[str, Any]], str]:
                             where = {"upstream": upstream, "handler": handler, "task": task.name}
                             details.append({**where, "summary": verdict.describe()})
                             print(f"{where}\n{verdict.describe()}", flush=True)
-                        rows.append(_row(upstream, handler, model, verdicts))
+                        if verdicts:
+                            rows.append(_row(upstream, handler, model, verdicts))
                 finally:
                     client.close()
                     bench.stop()

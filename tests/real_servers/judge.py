@@ -6,7 +6,8 @@ honest when it either completed with every step valid, or failed with an error a
 act on. A *silent false success* is a session reported completed that did not earn it: a
 step that does not match its tool's schema (a prose reply turned into a "final answer"
 has no completed steps, which the schema forbids), no ``final_answer`` call, an empty
-answer, or a delegated child that did not complete.
+answer, or a delegated child that failed (a child that stopped to ask the user, or for a
+person's approval, is honest: the parent is told so and answers on its own).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ TURN_TIMEOUT_SECONDS = 900.0
 MAX_CLARIFICATION_ANSWERS = 3
 # What an error must not look like: a bare status, or the server's traceback passed on.
 _STATUS_WORDS = re.compile(r"\b(\d{3}|error|code|status|http)\b|\W", re.IGNORECASE)
+# Where a delegated child may honestly stop: the parent's tool result says so.
+CHILD_WAITING_STATES = ("waiting_for_clarification", "waiting_for_approval")
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+")
 
 
@@ -46,6 +49,7 @@ class Verdict:
     false_success: list[str] = field(default_factory=list)
     unclear_error: str = ""
     children: list[Verdict] = field(default_factory=list)
+    delegated: bool = False
 
     @property
     def completed(self) -> bool:
@@ -62,7 +66,8 @@ class Verdict:
         found += [f"silent false success: {problem}" for problem in self.false_success]
         if self.unclear_error:
             found.append(f"unclear error: {self.unclear_error}")
-        if self.state not in ("completed", "failed"):
+        settled = ("completed", "failed", *(CHILD_WAITING_STATES if self.delegated else ()))
+        if self.state not in settled:
             found.append(f"run ended in state {self.state!r}")
         for child in self.children:
             found += [f"child {child.model}: {problem}" for problem in child.problems]
@@ -165,7 +170,9 @@ class MaruntimeClient:
             if event["type"] == "llm_retry":
                 verdict.reasks += 1
             elif event["type"] == "tool_result" and event["payload"].get("child_session_id"):
-                verdict.children.append(self.judge(event["payload"]["child_session_id"]))
+                child = self.judge(event["payload"]["child_session_id"])
+                child.delegated = True
+                verdict.children.append(child)
         if verdict.state == "completed":
             self._check_success(verdict, events)
         elif verdict.state == "failed":
@@ -204,7 +211,7 @@ class MaruntimeClient:
         if not verdict.answer.strip():
             verdict.false_success.append("completed with an empty answer")
         for child in verdict.children:
-            if not child.completed:
+            if not child.completed and child.state not in CHILD_WAITING_STATES:
                 verdict.false_success.append(
                     f"completed although its delegate {child.model} ended {child.state}"
                 )

@@ -90,6 +90,22 @@ def test_a_parent_that_relays_a_failed_child_is_no_success(client):
     assert "completed although its delegate sgr_agent ended failed" in verdict.false_success
 
 
+def test_a_parent_answering_after_its_delegate_asked_the_user_is_honest(client):
+    # The parent's tool result said the child needs clarification; its answer is its own.
+    verdict = _judged(client, "completed", [_call("final_answer", FINAL)], "Paris")
+    child = Verdict("c", "sgr_agent", "waiting_for_clarification", delegated=True)
+    verdict.children.append(child)
+    client._check_success(verdict, [_call("final_answer", FINAL)])
+
+    assert verdict.false_success == [] and verdict.problems == []
+
+
+def test_a_session_left_waiting_is_no_honest_end_of_a_task(client):
+    verdict = Verdict("s", "sgr_agent", "waiting_for_clarification")
+
+    assert verdict.problems == ["run ended in state 'waiting_for_clarification'"]
+
+
 @pytest.mark.parametrize(
     ("message", "problem"),
     [
