@@ -1,7 +1,7 @@
 """Chaos: real processes under real faults (``make chaos``).
 
 Two gateways (``serve --no-pool``) and two ``runpool`` workers on a Redis and a PostgreSQL of
-their own (a ``redis-server`` on a free port and an embedded PostgreSQL in a temporary
+their own (a ``redis-server`` on a free loopback port and an embedded PostgreSQL in a temporary
 folder, so restarting them disturbs nothing else on the machine), a slow fake upstream, and
 an effect ledger: the HTTP endpoint of the agent's one effectful tool (allow-listed
 loopback), which records every call with its ``Idempotency-Key``. Each session is a
@@ -97,7 +97,11 @@ class Services:
 
     def start_redis(self) -> None:
         self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                *("--bind", "127.0.0.1", "--port", str(self.redis_port)),
+                *("--save", "", "--appendonly", "no"),
+            ],
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10

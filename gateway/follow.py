@@ -34,7 +34,7 @@ from agents.models import Session
 from agents.notify import session_group
 from agents.selectors import events_after
 from gateway.chunks import EventView
-from maruntime.asyncdb import run_sync
+from maruntime.asyncdb import call_retrying, run_sync
 from maruntime.faults import DATABASE_FAULTS, Backoff
 
 logger = logging.getLogger(__name__)
@@ -199,10 +199,5 @@ async def read_retrying(function: Callable[..., R], **kwargs: Any) -> R:
     """``function(**kwargs)`` off the event loop, retried with backoff while the database
     is unreachable, for ``STREAM_OUTAGE_SECONDS`` at most (a stream's other reads)."""
     reading = Backoff(f"{function.__name__} for a stream", logger, level=logging.DEBUG)
-    while True:
-        try:
-            return await run_sync(function)(**kwargs)
-        except DATABASE_FAULTS as error:
-            if reading.outage_seconds() >= settings.STREAM_OUTAGE_SECONDS:
-                raise
-            await asyncio.sleep(reading.failed(error))
+    until = asyncio.get_running_loop().time() + settings.STREAM_OUTAGE_SECONDS
+    return await call_retrying(function, until=until, backoff=reading, **kwargs)

@@ -14,17 +14,18 @@ connection is probably dead too (the server restarted), and checking it first sp
 next call on each thread from failing as well.
 """
 
+import asyncio
 import functools
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
-from maruntime.faults import DATABASE_FAULTS
+from maruntime.faults import DATABASE_FAULTS, Backoff
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -66,6 +67,27 @@ def run_sync(
             raise
 
     return sync_to_async(with_usable_connection, thread_sensitive=False, executor=executor)
+
+
+async def call_retrying(
+    function: Callable[..., R], *, until: float, backoff: Backoff, **kwargs: Any
+) -> R:
+    """``function(**kwargs)`` through ``run_sync``, tried again after each database fault
+    with ``backoff``'s delays while the next try would start before ``until`` (the running
+    loop's clock); then the last fault is raised. Only for calls that are safe to repeat:
+    a fault may come after the work committed."""
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            result = await run_sync(function)(**kwargs)
+        except DATABASE_FAULTS as error:
+            delay = backoff.failed(error)
+            if loop.time() + delay > until:
+                raise
+            await asyncio.sleep(delay)
+        else:
+            backoff.reset()
+            return result
 
 
 def _recycle_connections() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,11 +44,13 @@ from agents.models import Run, Session, SessionEvent, ToolExecution
 from agents.services import NewEvent, StepRecord
 from agents.tools.base import ToolContext, ToolOutcome, WorkerRuntime
 from agents.tools.executor import execute_tool, is_pure
-from maruntime.asyncdb import run_sync
+from maruntime.asyncdb import call_retrying, run_sync
 from maruntime.errors import DomainError
+from maruntime.faults import Backoff
 from maruntime.observability import TOOL_APPROVALS, bind_log_context, reset_log_context
 from maruntime.tracing import tracer
 
+logger = logging.getLogger(__name__)
 Event = SessionEvent.Type
 TOOL_RESULT_EVENT_LIMIT = 4000
 DEFINITION_TTL_SECONDS = 5.0
@@ -555,8 +558,17 @@ async def _run_tool(
         arguments=call["arguments"],
     )
     outcome, failed, duration_ms = await _call_tool(scope, spec, call, key)
-    await run_sync(services.tool_execution_finish)(
-        idempotency_key=key, outcome=outcome.to_json(), failed=failed, duration_ms=duration_ms
+    # The call has run: a run handed back without its outcome would find it in flight and,
+    # taken over, run it again. So a database fault here is waited out in place while this
+    # worker still holds the lease (the write is safe to repeat).
+    await call_retrying(
+        services.tool_execution_finish,
+        until=scope.runtime.lease_ends(scope.run_id),
+        backoff=Backoff(f"writing the outcome of call {key}", logger),
+        idempotency_key=key,
+        outcome=outcome.to_json(),
+        failed=failed,
+        duration_ms=duration_ms,
     )
     return outcome
 

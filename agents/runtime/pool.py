@@ -25,7 +25,7 @@ from agents.engine.loop import execute_run
 from agents.runtime.instances import InstanceSlots
 from agents.services import LeaseLost, RunCancelled
 from agents.tools.base import WorkerRuntime
-from maruntime.asyncdb import run_sync
+from maruntime.asyncdb import call_retrying, run_sync
 from maruntime.faults import DATABASE_FAULTS, Backoff
 from maruntime.observability import ACTIVE_RUNS, QUEUE_DEPTH
 
@@ -108,10 +108,12 @@ class Pool:
         free = self.concurrency - len(self._tasks)
         if free <= 0:
             return
+        claimed_at = asyncio.get_running_loop().time()
         run_ids = await run_sync(services.run_claim)(
             worker=self.worker_id, limit=free, lease_seconds=self.lease_seconds
         )
         for run_id in run_ids:
+            self.runtime.leased_until[run_id] = claimed_at + self.lease_seconds
             if run_id in self._tasks:
                 # Our own run, whose lease lapsed while the database was away: the claim
                 # renewed it. A second copy would pass the same fencing and write twice.
@@ -155,6 +157,7 @@ class Pool:
         finally:
             ACTIVE_RUNS.dec()
             self._tasks.pop(run_id, None)
+            self.runtime.leased_until.pop(run_id, None)
             if instance is not None:
                 await self._until_database_answers(
                     self.slots.release,
@@ -168,18 +171,11 @@ class Pool:
         """Call ``function``, retrying with backoff while the database is unreachable, for
         at most one lease: a run not handed back by then is claimable anyway."""
         backoff = Backoff(f"{function.__name__} in pool {self.worker_id}", logger)
-        deadline = asyncio.get_running_loop().time() + self.lease_seconds
-        while True:
-            try:
-                await run_sync(function)(**kwargs)
-                backoff.reset()
-                return
-            except DATABASE_FAULTS as error:
-                delay = backoff.failed(error)
-                if asyncio.get_running_loop().time() + delay > deadline:
-                    logger.warning("giving up %s: the database is still unreachable", backoff.what)
-                    return
-                await asyncio.sleep(delay)
+        until = asyncio.get_running_loop().time() + self.lease_seconds
+        try:
+            await call_retrying(function, until=until, backoff=backoff, **kwargs)
+        except DATABASE_FAULTS:
+            logger.warning("giving up %s: the database is still unreachable", backoff.what)
 
     async def _upkeep(self) -> None:
         """Every quarter second: stop cancelled runs. Every lease/3: renew leases, beat.
@@ -211,12 +207,15 @@ class Pool:
 
     async def _renew(self, run_ids: list[int]) -> None:
         if run_ids:
+            renewed_at = asyncio.get_running_loop().time()
             kept = await self._upkeep_call(
                 services.run_renew_leases,
                 worker=self.worker_id,
                 run_ids=run_ids,
                 lease_seconds=self.lease_seconds,
             )
+            for run_id in kept & self._tasks.keys():
+                self.runtime.leased_until[run_id] = renewed_at + self.lease_seconds
             for run_id in set(run_ids) - kept:
                 task = self._tasks.get(run_id)
                 if task is not None:

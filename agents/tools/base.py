@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from django.conf import settings
+
 Ending = Literal["continue", "clarification", "final"]
 
 
@@ -27,6 +29,18 @@ class WorkerRuntime:
     # Set when the drain time is up: a run cancelled from now on was interrupted, not
     # cancelled by a user, and goes back to the queue for another worker.
     handing_over: asyncio.Event = field(default_factory=asyncio.Event)
+    # Until when (the event loop's clock) this worker holds the lease of each run it
+    # executes, as of the pool's last claim or renewal; written by the pool only.
+    leased_until: dict[int, float] = field(default_factory=dict)
+
+    def lease_ends(self, run_id: int) -> float:
+        """When this worker's lease on ``run_id`` ends, on the running loop's clock. A run
+        the pool does not track (a delegated child, whose lease the delegation keeps
+        alive) counts one ``POOL_LEASE_SECONDS`` from now."""
+        known = self.leased_until.get(run_id)
+        if known is not None:
+            return known
+        return asyncio.get_running_loop().time() + settings.POOL_LEASE_SECONDS
 
 
 @dataclass(frozen=True)

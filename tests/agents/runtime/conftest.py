@@ -140,15 +140,18 @@ def _test_thread_reconnects(transactional_db: None) -> Iterator[None]:
 
 
 @pytest.fixture
-async def database_outage(_test_thread_reconnects: None) -> AsyncIterator[Callable[[float], Any]]:
+async def database_outage(_test_thread_reconnects: None) -> AsyncIterator[Callable[..., Any]]:
     """``await database_outage(seconds)``: for that long, the test database refuses every
     new connection, and every open one is terminated when it starts, as when the server
-    restarts (connections then fail with ``OperationalError``)."""
+    restarts (connections then fail with ``OperationalError``). ``during``: called once
+    the database is away."""
     switch = DatabaseSwitch()
 
-    async def outage(seconds: float) -> None:
+    async def outage(seconds: float, *, during: Callable[[], None] | None = None) -> None:
         await asyncio.to_thread(switch.set_allowed, False)
         try:
+            if during is not None:
+                during()
             await asyncio.sleep(seconds)
         finally:
             await asyncio.to_thread(switch.set_allowed, True)

@@ -162,3 +162,25 @@ async def test_a_declined_takeover_never_runs_the_call_again(serving, fake_llm, 
     )
     assert (await settled(session.pk)).state == "completed"
     assert len(ledger.calls) == 1
+
+
+async def test_a_call_that_returns_during_a_database_outage_is_not_run_again(
+    runtime_settings, serving, fake_llm, ledger, database_outage
+):
+    # A lease the outage cannot outlast, however slowly a loaded machine runs this test.
+    runtime_settings.POOL_LEASE_SECONDS = 12.0
+    await run_sync(_ledger_agent)(ledger)  # on_takeover: retry, which would repeat it
+    fake_llm.script(*sgr_replies(("ledger_write", {"n": 1}), ("final_answer", final_args("ok"))))
+    ledger.hold()
+    serving()
+    session = await run_sync(start_session)("ledger_agent", "write once")
+    await asyncio.to_thread(ledger.wait_for_calls, 1)
+    # The effect is done and its answer arrives while the database is away: the outcome
+    # is written once the database is back, by the same worker, and the run goes on.
+    await database_outage(2.0, during=ledger.release)
+
+    assert (await settled(session.pk)).state == "completed"
+    assert len(ledger.calls) == 1
+    assert await run_sync(_takeovers)(session.pk) == []
+    run = await run_sync(Run.objects.get)(session_id=session.pk)
+    assert run.attempt == 1
