@@ -78,6 +78,13 @@ def client_for(upstream: Upstream) -> openai.AsyncOpenAI:
     return client
 
 
+# The request goes out through the client's documented ``post`` with the body already in
+# wire form (``_to_wire``): ``chat.completions.create`` would walk every message, schema and
+# tool through openai-python's parameter transform on each call, about a fifth of the CPU
+# an upstream call costs here. The bearer key is sent as ``create`` sends it.
+_OPTIONS: openai.RequestOptions = {"security": {"bearer_auth": True}}
+
+
 # OpenAI's rule for function names, in ``tools`` and in earlier tool calls alike.
 _FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
@@ -154,6 +161,13 @@ async def complete(
     messages, schema_parts, renamed = _to_wire(messages, schema_parts)
     upstream = resolve_upstream(policy)
     client = client_for(upstream)
+    body = {
+        "model": upstream.model,
+        "messages": messages,
+        "temperature": policy.temperature,
+        "max_tokens": max_tokens or policy.max_tokens,
+        **schema_parts,
+    }
     attempts = max(1, settings.LLM_MAX_ATTEMPTS)
     for attempt in range(1, attempts + 1):
         started = time.perf_counter()
@@ -163,14 +177,8 @@ async def complete(
                 kind=SpanKind.CLIENT,
                 attributes={"llm.model": upstream.model, "llm.attempt": attempt},
             ):
-                response = await client.chat.completions.create(
-                    model=upstream.model,
-                    messages=messages,
-                    temperature=policy.temperature,
-                    max_tokens=max_tokens or policy.max_tokens,
-                    # Schemas and tool lists go out as they are: openai-python's parameter
-                    # transform walks every node of them on each call, a hot-path cost here.
-                    extra_body=schema_parts,
+                response = await client.post(
+                    "/chat/completions", body=body, cast_to=ChatCompletion, options=_OPTIONS
                 )
         except openai.APIStatusError as exc:
             LLM_LATENCY.labels("error").observe(time.perf_counter() - started)

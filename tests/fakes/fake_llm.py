@@ -340,7 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(request, dict):
             self._send_error(400, "The request body must be a JSON object.")
             return
-        self.fake._record(request)
+        self.fake._record(request, self.headers.get("Authorization", ""))
         problem = _validation_error(request)
         if problem is not None:
             self._send_error(400, problem)
@@ -564,6 +564,8 @@ class FakeLLM:
     responder: Responder | None = None
     quirks: Quirks = field(default_factory=Quirks)
     requests: list[dict[str, Any]] = field(default_factory=list, init=False)
+    # Each request's ``Authorization`` header, in the order of ``requests``.
+    authorizations: list[str] = field(default_factory=list, init=False)
     _queue: deque[Reply] = field(default_factory=deque, init=False, repr=False)
     _lock: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
     _closed: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
@@ -609,6 +611,7 @@ class FakeLLM:
         with self._lock:
             self._queue.clear()
             self.requests.clear()
+            self.authorizations.clear()
             self.responder = None
             self.quirks = Quirks()
 
@@ -634,9 +637,10 @@ class FakeLLM:
 
     # -- used by the request handler ---------------------------------------------------
 
-    def _record(self, request: dict[str, Any]) -> None:
+    def _record(self, request: dict[str, Any], authorization: str) -> None:
         with self._lock:
             self.requests.append(request)
+            self.authorizations.append(authorization)
             self._lock.notify_all()
 
     def _take_reply(self, request: dict[str, Any]) -> Reply | None:

@@ -78,6 +78,26 @@ async def test_messages_go_out_in_a_form_every_server_accepts(fake_llm, settings
     assert len(wire_id) <= 40 and wire_id.replace("_", "").isalnum()
 
 
+async def test_the_request_carries_the_policy_settings_and_the_key_it_names(
+    fake_llm, settings, monkeypatch
+):
+    settings.OPENAI_BASE_URL = fake_llm.base_url
+    monkeypatch.setenv("TEMPLATE_LLM_KEY", "sk-template")
+    fake_llm.script(Reply.text("ok"))
+    policy = LLMPolicy(model="small-model", temperature=0.2, api_key_ref="TEMPLATE_LLM_KEY")
+    json_object = {"type": "json_object"}
+
+    response = await complete(
+        policy, [{"role": "user", "content": "hi"}], max_tokens=77, response_format=json_object
+    )
+
+    assert response.choices[0].message.content == "ok"
+    sent = fake_llm.requests[0]
+    assert (sent["model"], sent["temperature"], sent["max_tokens"]) == ("small-model", 0.2, 77)
+    assert sent["response_format"] == json_object
+    assert fake_llm.authorizations == ["Bearer sk-template"]
+
+
 async def test_a_validation_rejection_is_raised_at_once_with_the_servers_words(fake_llm, settings):
     settings.OPENAI_BASE_URL = fake_llm.base_url
     fake_llm.quirks = Quirks.llama_cpp_python()
