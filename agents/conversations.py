@@ -30,6 +30,9 @@ class Conversation:
     history: list[dict[str, str]] = field(default_factory=list)
     # The client's system (and developer) messages: the user's instructions to the agent.
     instructions: str = ""
+    # What the application said about the user and this request (the ``user_context``
+    # body field): None when it sent none, which keeps a session's earlier context.
+    user_context: dict[str, Any] | None = None
     # The front-end's own name for the conversation (a header such as Open WebUI's chat
     # id), "" when it sent none.
     key: str = ""

@@ -97,7 +97,7 @@ def recognise(messages: Any) -> Housekeeping | None:
 
 
 # maruntime's own request fields, which the upstream would not know.
-_OWN_FIELDS = ("stream_format", "on_busy", "cancel_on_disconnect", "approve")
+_OWN_FIELDS = ("stream_format", "on_busy", "cancel_on_disconnect", "approve", "user_context")
 
 
 def _agent_upstream(model: str) -> Upstream:

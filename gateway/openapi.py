@@ -140,6 +140,7 @@ CHAT_REQUEST: dict[str, Any] = {
             ],
         },
         "user": {"type": "string", "nullable": True},
+        "user_context": {"type": "object", "nullable": True},
         "stream_options": {"type": "object", "nullable": True},
         **{name: _number_parameter(name) for name in OPENAI_NUMBER_PARAMETERS},
     },

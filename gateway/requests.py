@@ -14,6 +14,7 @@ assistant messages the transcript that may continue a session.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,10 @@ CONVERSATION_KEY_LIMIT = 200
 # OpenAI's rule for function names.
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_MODEL_CHARS = 256
+# ``user_context``: what the application tells the agent about the user (sgr-agent-core
+# 0.7's ``custom_context``), a JSON object of at most this many entries and bytes.
+USER_CONTEXT_MAX_ENTRIES = 50
+USER_CONTEXT_MAX_BYTES = 8000
 MAX_STOP_SEQUENCES = 4
 
 
@@ -221,8 +226,35 @@ def conversation_key(headers: Any) -> str:
     return ""
 
 
+def _user_context(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``user_context`` body field: None when absent (a session keeps what it was told
+    before), else an object within ``USER_CONTEXT_MAX_ENTRIES`` and
+    ``USER_CONTEXT_MAX_BYTES`` (``{}`` clears it)."""
+    value = data.get("user_context")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInput(
+            "user_context must be an object of facts about the user, e.g. "
+            '{"name": "Ann", "timezone": "Europe/Oslo"}',
+            param="user_context",
+        )
+    if len(value) > USER_CONTEXT_MAX_ENTRIES:
+        raise InvalidInput(
+            f"user_context has {len(value)} entries; at most {USER_CONTEXT_MAX_ENTRIES}",
+            param="user_context",
+        )
+    size = len(json.dumps(value, ensure_ascii=False).encode())
+    if size > USER_CONTEXT_MAX_BYTES:
+        raise InvalidInput(
+            f"user_context is {size} bytes as JSON; at most {USER_CONTEXT_MAX_BYTES}",
+            param="user_context",
+        )
+    return value
+
+
 def _conversation(
-    messages: list[dict[str, Any]], key: str
+    messages: list[dict[str, Any]], key: str, user_context: dict[str, Any] | None
 ) -> tuple[Conversation, list[dict[str, str]]]:
     """The conversation before the last message, and the transcript (user and assistant
     messages, the last one included) as plain text."""
@@ -240,6 +272,7 @@ def _conversation(
     conversation = Conversation(
         history=transcript[:-1] if ends_with_user else transcript,
         instructions="\n\n".join(instructions),
+        user_context=user_context,
         key=key,
     )
     return conversation, transcript
@@ -398,7 +431,7 @@ def parse_chat_request(data: dict[str, Any], *, conversation_key: str = "") -> C
     _refuse_unsupported(data)
     answer_schema = _answer_schema(data.get("response_format"))
     client_tools = _client_tools(data)
-    conversation, transcript = _conversation(messages, conversation_key)
+    conversation, transcript = _conversation(messages, conversation_key, _user_context(data))
     replied = (
         tool_result is None
         and bool(conversation.history)

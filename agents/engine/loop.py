@@ -30,7 +30,7 @@ from agents.engine.client_tools import (
 )
 from agents.engine.definition import AgentDefinition, ToolSpec, load_definition
 from agents.engine.flavours import FLAVOURS, StepLedger, tool_call_message
-from agents.engine.prompts import render_prompt
+from agents.engine.prompts import render_prompt, system_prompt
 from agents.engine.rules import apply_rules
 from agents.engine.selection import caller_exclusions, limit_exclusions, select_tools
 from agents.engine.takeover import (
@@ -253,21 +253,18 @@ async def _reserve_tokens(
     return reserved
 
 
-USER_INSTRUCTIONS_HEADING = (
-    "\n\nThe user's own instructions follow. Honour them where they do not conflict with "
-    "everything above, which takes precedence:\n"
-)
-
-
 def _system_message(
-    definition: AgentDefinition, offered: tuple[ToolSpec, ...], instructions: str
+    definition: AgentDefinition, offered: tuple[ToolSpec, ...], context: dict[str, Any]
 ) -> dict[str, Any]:
-    """The template's prompt, then the user's instructions (a chat client's system
-    message), which cannot override it."""
+    """The template's prompt, then the request's user context and the user's instructions
+    (a chat client's system message), which cannot override it."""
     listing = "\n".join(f"- {spec.name}: {spec.description}" for spec in offered)
-    content = render_prompt(definition.system_prompt, available_tools=listing)
-    if instructions:
-        content += USER_INSTRUCTIONS_HEADING + instructions
+    content = system_prompt(
+        definition.system_prompt,
+        available_tools=listing,
+        instructions=str(context.get("instructions") or ""),
+        user_context=context.get("user_context"),
+    )
     return {"role": "system", "content": content}
 
 
@@ -295,7 +292,7 @@ async def _decide(
         )
     offered += client_tool_specs(context.get("client_tools"), set(definition.tools))
     messages = [
-        _system_message(definition, offered, str(context.get("instructions") or "")),
+        _system_message(definition, offered, context),
         *context["messages"],
     ]
     ledger = StepLedger()
@@ -666,6 +663,7 @@ def _advance_pipeline(
     fresh["usage"] = record.context.get("usage")
     # What the client asked of the whole conversation holds for every step.
     fresh["instructions"] = record.context.get("instructions", "")
+    fresh["user_context"] = record.context.get("user_context") or {}
     fresh["answer_schema"] = record.context.get("answer_schema")
     record.context = fresh
     record.template_version_id = template_version_id

@@ -22,6 +22,9 @@ def new_context() -> dict[str, Any]:
         "pending_call": None,
         # The client's system message: the user's instructions, below the template's prompt.
         "instructions": "",
+        # What the application said about the user and the request (``user_context``):
+        # facts the system prompt gives the agent, kept until a request replaces them.
+        "user_context": {},
         # The JSON Schema the final answer must follow (the client's response_format).
         "answer_schema": None,
         # The client's own tools (OpenAI function definitions) the agent may call.
@@ -43,11 +46,13 @@ def absorb_user_message(
     message: str,
     *,
     instructions: str = "",
+    user_context: dict[str, Any] | None = None,
     answer_schema: dict[str, Any] | None = None,
     client_tools: list[dict[str, Any]] | None = None,
 ) -> list[NewEvent]:
-    """Put a user message into the conversation the engine will continue (``instructions``,
-    when given, replace the user's instructions; ``answer_schema`` shapes this turn's
+    """Put a user message into the conversation the engine will continue (``instructions``
+    and ``user_context``, when given, replace the user's instructions and the user context
+    — ``{}`` clears it; ``answer_schema`` shapes this turn's
     answer; ``client_tools`` are the client's tools for this turn). A call waiting for
     approval is declined by it (the model reads why); returns the events that record
     that, for the caller to append. A call waiting for the client's result is answered
@@ -55,6 +60,8 @@ def absorb_user_message(
     context = session.context
     if instructions:
         context["instructions"] = instructions
+    if user_context is not None:
+        context["user_context"] = user_context
     context["answer_schema"] = answer_schema
     context["client_tools"] = client_tools or []
     events = []

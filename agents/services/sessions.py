@@ -127,6 +127,7 @@ def session_start(
         },
     ]
     context["instructions"] = conversation.instructions
+    context["user_context"] = conversation.user_context or {}
     context["answer_schema"] = answer_schema
     context["client_tools"] = client_tools or []
     message: dict[str, object] = {"content": task}
@@ -134,6 +135,8 @@ def session_start(
         message["history"] = conversation.history
     if conversation.instructions:
         message["instructions"] = conversation.instructions
+    if conversation.user_context:
+        message["user_context"] = conversation.user_context
     events = [
         NewEvent(SessionEvent.Type.USER_MESSAGE, message),
         NewEvent(SessionEvent.Type.STATE, {"state": Session.State.INITED}),
@@ -173,6 +176,7 @@ def session_message(
     tool_scope: ToolScope | None = None,
     max_active_runs: int = 0,
     instructions: str = "",
+    user_context: dict[str, Any] | None = None,
     transcript_hash: str = "",
     answer_schema: dict[str, Any] | None = None,
     client_tools: list[dict[str, Any]] | None = None,
@@ -180,7 +184,8 @@ def session_message(
     """A new user message on an existing session: the answer to a clarification, or a
     follow-up. Holds the session row lock. Busy sessions refuse (409) or enqueue. The
     session's tool scope is narrowed by the caller's. ``instructions`` (the client's
-    system message), when given, replace the user's instructions from here on;
+    system message) and ``user_context``, when given, replace the user's instructions
+    and the user context from here on;
     ``answer_schema`` shapes this turn's final answer, ``client_tools`` are its tools."""
     session = _locked_session(session_id, owner)
     if tool_scope is not None and not tool_scope.unrestricted:
@@ -220,10 +225,14 @@ def session_message(
             session,
             message,
             instructions=instructions,
+            user_context=user_context,
             answer_schema=answer_schema,
             client_tools=client_tools,
         )
-    events.append(NewEvent(SessionEvent.Type.USER_MESSAGE, {"content": message}))
+    payload: dict[str, object] = {"content": message}
+    if user_context is not None:
+        payload["user_context"] = user_context
+    events.append(NewEvent(SessionEvent.Type.USER_MESSAGE, payload))
     append_events(session, run, events)
     return session, run
 
@@ -429,6 +438,7 @@ def chat_turn(
                 tool_scope=tool_scope,
                 max_active_runs=max_active_runs,
                 instructions=conversation.instructions,
+                user_context=conversation.user_context,
                 transcript_hash=transcript_hash,
                 answer_schema=answer_schema,
                 client_tools=client_tools,
@@ -492,8 +502,14 @@ def child_session_open(
     with transaction.atomic():
         parent_run = lock_owned_run(parent_run_id, worker, session_id=parent_id)
         parent = parent_run.session
+        # The delegated agent serves the same user: it is told the same about them.
+        about_user = parent.context.get("user_context") or None
         session, run = session_start(
-            template_version=resolved.template_version, task=task, owner=parent.owner, parent=parent
+            template_version=resolved.template_version,
+            task=task,
+            owner=parent.owner,
+            parent=parent,
+            conversation=Conversation(user_context=about_user),
         )
         session.context["delegation_key"] = delegation_key
         Session.objects.filter(pk=session.pk).update(context=session.context)

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.models import Session
+from agents.engine.prompts import USER_CONTEXT_HEADING
+from agents.models import Session, SessionEvent
 from tests.e2e.conftest import client_for, session_id_of
-from tests.fakes.fake_llm import Reply
+from tests.fakes.fake_llm import FakeLLM, Reply
 from tests.fakes.sgr import clarify_args, final_args, sgr_replies
 from tests.gateway.test_housekeeping import LIBRECHAT_TITLE, OPEN_WEBUI_TITLE
 
@@ -126,6 +127,45 @@ def test_the_front_ends_chat_id_decides_between_identical_transcripts(server, fa
     fake_llm.script(*sgr_replies(("final_answer", final_args("Blue it is."))))
     _, continued = _ask(server, answer_turn)
     assert continued == sessions["chat-b"]
+
+
+def _system_prompt_sent(fake_llm: FakeLLM) -> str:
+    """The system message of the last request the upstream received."""
+    return str(fake_llm.requests[-1]["messages"][0]["content"])
+
+
+def test_the_user_context_reaches_the_system_prompt_and_stays_until_replaced(server, fake_llm):
+    about_ann = {"name": "Ann", "plan": "pro", "timezone": "Europe/Oslo"}
+    fake_llm.script(*sgr_replies(("clarification", clarify_args("Which report?"))))
+    conversation = [{"role": "user", "content": "Send me the report"}]
+    question, session_id = _ask(server, conversation, extra_body={"user_context": about_ann})
+    system = _system_prompt_sent(fake_llm)
+    facts = "- name: Ann\n- plan: pro\n- timezone: Europe/Oslo"
+    assert USER_CONTEXT_HEADING + facts in system
+    assert system.index("Today is") < system.index(facts)  # the template's prompt comes first
+    started = SessionEvent.objects.filter(session_id=session_id, type="user_message").first()
+    assert started is not None and started.payload["user_context"] == about_ann
+
+    # the answer to the clarification says nothing about the user: the session remembers
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Sent the May report."))))
+    conversation += [
+        {"role": "assistant", "content": question},
+        {"role": "user", "content": "May's"},
+    ]
+    answer, same = _ask(server, conversation)
+    assert same == session_id and facts in _system_prompt_sent(fake_llm)
+
+    # a new context replaces it, and {} clears it
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Done."))))
+    conversation += [{"role": "assistant", "content": answer}, {"role": "user", "content": "Again"}]
+    answer, same = _ask(server, conversation, extra_body={"user_context": {"name": "Bo"}})
+    assert same == session_id
+    system = _system_prompt_sent(fake_llm)
+    assert "- name: Bo" in system and "Ann" not in system
+    fake_llm.script(*sgr_replies(("final_answer", final_args("Done again."))))
+    conversation += [{"role": "assistant", "content": answer}, {"role": "user", "content": "More"}]
+    _, same = _ask(server, conversation, extra_body={"user_context": {}})
+    assert same == session_id and USER_CONTEXT_HEADING not in _system_prompt_sent(fake_llm)
 
 
 def _raw_stream(base_url: str, **extra: Any) -> list[Any]:

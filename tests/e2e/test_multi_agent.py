@@ -24,9 +24,9 @@ def server(stack) -> str:
     return stack.gateway()
 
 
-def _ask(server: str, model: str, content: str):
+def _ask(server: str, model: str, content: str, **extra_body: Any):
     return client_for(server).chat.completions.create(
-        model=model, messages=[{"role": "user", "content": content}]
+        model=model, messages=[{"role": "user", "content": content}], extra_body=extra_body
     )
 
 
@@ -49,11 +49,15 @@ def test_pipeline_runs_each_step_with_the_previous_answer_as_task(server, fake_l
     )
     assert "draft_then_review" in {m.id for m in client_for(server).models.list()}
 
-    completion = _ask(server, "draft_then_review", "Write about SGR.")
+    completion = _ask(
+        server, "draft_then_review", "Write about SGR.", user_context={"audience": "students"}
+    )
 
     assert completion.choices[0].message.content == "A reviewed draft."
     second_request = fake_llm.requests[1]
     assert "A first draft." in second_request["messages"][-1]["content"]
+    # every step is told what the request said about the user
+    assert "- audience: students" in second_request["messages"][0]["content"]
     session = Session.objects.get(pk=completion.model_extra["session_id"])
     assert session.state == "completed" and session.pipeline_step == 1
     assert session.template_version.template.name == "tool_calling_agent"
@@ -116,7 +120,9 @@ def test_router_delegates_to_an_agent_and_relays_its_answer(server, fake_llm):
 
     fake_llm.responder = responder
 
-    completion = _ask(server, "router", "Research what schema-guided reasoning is")
+    completion = _ask(
+        server, "router", "Research what schema-guided reasoning is", user_context={"name": "Ann"}
+    )
 
     assert completion.choices[0].message.content == "Relayed: SGR is structured."
     parent = Session.objects.get(pk=completion.model_extra["session_id"])
@@ -129,6 +135,8 @@ def test_router_delegates_to_an_agent_and_relays_its_answer(server, fake_llm):
     assert announced.payload["child_session_id"] == str(child.pk)
     assert announced.seq < result.seq
     assert "Explain SGR briefly." in fake_llm.requests[1]["messages"][-1]["content"]
+    # the delegated agent serves the same user, and is told so
+    assert "- name: Ann" in fake_llm.requests[1]["messages"][0]["content"]
 
 
 def test_cancelling_the_parent_cancels_the_child(server, fake_llm):

@@ -110,6 +110,27 @@ async def test_out_of_range_openai_parameters_are_400(async_client, field, value
 
 
 @pytest.mark.parametrize(
+    ("user_context", "says"),
+    [
+        ("Ann from Oslo", "must be an object"),
+        ([{"name": "Ann"}], "must be an object"),
+        ({f"fact{i}": i for i in range(51)}, "at most 50"),
+        ({"notes": "x" * 8000}, "at most 8000"),
+    ],
+    ids=["string", "list", "too-many-entries", "too-large"],
+)
+async def test_a_user_context_that_is_not_a_small_object_is_400(async_client, user_context, says):
+    response = await async_client.post(
+        "/v1/chat/completions",
+        {"model": "sgr_agent", "messages": USER, "user_context": user_context},
+        content_type="application/json",
+    )
+    error = assert_refused(response, code="invalid_value")
+    assert error["param"] == "user_context" and says in error["message"]
+    assert not await Session.objects.aexists()
+
+
+@pytest.mark.parametrize(
     "content",
     [
         [{"type": "video", "url": "x"}],
