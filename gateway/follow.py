@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 R = TypeVar("R")
 
 POLL_SECONDS = 1.0
+# Events a follower reads at most per query.
+READ_LIMIT = 500
 # Group joins and leaves in flight at once (each holds a Redis connection).
 GROUP_OPS_AT_ONCE = 16
 
@@ -172,7 +174,9 @@ async def follow_events(
             follower.wake.clear()
             retry_in = keepalive
             try:
-                rows = await run_sync(events_after)(session_id=session_id, after=follower.after)
+                rows = await run_sync(events_after)(
+                    session_id=session_id, after=follower.after, limit=READ_LIMIT
+                )
                 reading.reset()
             except DATABASE_FAULTS as error:
                 if reading.outage_seconds() >= settings.STREAM_OUTAGE_SECONDS:
@@ -183,7 +187,11 @@ async def follow_events(
                 yield EventView(row.seq, row.type, row.step, row.payload, row.run_id)
             if rows:
                 quiet_since = loop.time()
-                continue
+                # Read again only if there may be more: a full page, or a wake-up that came
+                # during the read or while the caller handled the rows. Anything committed
+                # later sends its own wake-up (or the watch's poll finds it).
+                if len(rows) == READ_LIMIT or follower.wake.is_set():
+                    continue
             if loop.time() - quiet_since >= keepalive:
                 quiet_since = loop.time()
                 yield None
