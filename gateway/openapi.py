@@ -213,6 +213,39 @@ SCHEMAS: dict[str, Any] = {
             "updated_at": {"type": "string"},
         },
     },
+    "Memory": {
+        "type": "object",
+        "required": ["object", "session_id", "scope", "data"],
+        "properties": {
+            "object": {"type": "string", "enum": ["list"]},
+            "session_id": {"type": "string", "format": "uuid"},
+            "scope": {"type": "string"},
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["path", "kind", "size", "updated_at"],
+                    "properties": {
+                        "path": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["file", "dir"]},
+                        "size": {"type": "integer", "minimum": 0},
+                        "updated_at": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "MemoryFile": {
+        "type": "object",
+        "required": ["object", "path", "size", "content", "updated_at"],
+        "properties": {
+            "object": {"type": "string", "enum": ["memory.file"]},
+            "path": {"type": "string"},
+            "size": {"type": "integer", "minimum": 0},
+            "content": {"type": "string"},
+            "updated_at": {"type": "string"},
+        },
+    },
     "SearchHits": {
         "type": "object",
         "required": ["object", "query", "data"],
@@ -363,6 +396,20 @@ PATHS: dict[str, Any] = {
                 "content": {"*/*": {"schema": {"type": "string"}}},
             },
             parameters=[SESSION_ID, _path_param("artifact_id", "The artifact's id")],
+        )
+    },
+    "/v1/sessions/{session_id}/memory": {
+        "get": _operation(
+            "The session's memory store: its scope and every entry",
+            _json(_ref("Memory"), "The store's files and directories"),
+            parameters=[SESSION_ID],
+        )
+    },
+    "/v1/sessions/{session_id}/memory/{path}": {
+        "get": _operation(
+            "One file of the session's memory store, with its content",
+            _json(_ref("MemoryFile"), "The file"),
+            parameters=[SESSION_ID, _path_param("path", "The file's path in the store")],
         )
     },
     "/v1/tools": {

@@ -8,7 +8,7 @@ import functools
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -22,16 +22,27 @@ logger = logging.getLogger(__name__)
 audit_logger = logging.getLogger("maruntime.audit")
 
 View = Callable[..., Awaitable[HttpResponseBase]]
+
+
+class ApiView(Protocol):
+    """A ``/v1`` view as ``api_view`` makes it: it answers only ``methods`` (the OpenAPI
+    schema's test holds every route's methods to the schema)."""
+
+    methods: tuple[str, ...]
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+
+
 # An SSE comment: clients ignore it, proxies see the connection alive.
 KEEPALIVE = b": keep-alive\n\n"
 
 
-def api_view(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]:
+def api_view(*methods: str, public: bool = False) -> Callable[[View], ApiView]:
     """Allow only ``methods``; authenticate the caller's API key and apply its limits
-    (``gateway.auth``); turn domain errors, and any other exception, into OpenAI error
-    envelopes."""
+    (``gateway.auth``) unless the route is ``public``; turn domain errors, and any other
+    exception, into OpenAI error envelopes."""
 
-    def decorate(view: View) -> Callable[..., HttpResponseBase]:
+    def decorate(view: View) -> ApiView:
         @csrf_exempt
         @functools.wraps(view)
         async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -41,20 +52,25 @@ def api_view(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]
                     f"Method {request.method} not allowed; use {', '.join(methods)}",
                     code="method_not_allowed",
                 )
-            response = await _answer(view, request, *args, **kwargs)
+            response = await _answer(view, request, public, *args, **kwargs)
             if keys_required():
                 _audit(request, response, kwargs.get("session_id"))
             return response
 
         # Django runs coroutine views natively; its type stubs only describe sync ones.
-        return cast(Callable[..., HttpResponseBase], wrapper)
+        api = cast(ApiView, wrapper)
+        api.methods = methods
+        return api
 
     return decorate
 
 
-async def _answer(view: View, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+async def _answer(
+    view: View, request: HttpRequest, public: bool, *args: Any, **kwargs: Any
+) -> HttpResponseBase:
     try:
-        await authorize(request)
+        if not public:
+            await authorize(request)
         return await view(request, *args, **kwargs)
     except DomainError as error:
         return domain_error_response(error)

@@ -5,17 +5,12 @@ Open without an API key, like OpenAI's published spec: it describes routes, not 
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
-from gateway.errors import error_response
 from gateway.openapi import V1_SCHEMA
+from gateway.views.base import api_view
 
 
-@csrf_exempt
-async def openapi_json(request: HttpRequest) -> HttpResponse:
-    if request.method not in ("GET", "HEAD"):
-        return error_response(
-            405, f"Method {request.method} not allowed; use GET", code="method_not_allowed"
-        )
+@api_view("GET", public=True)
+async def openapi_json(request: HttpRequest) -> HttpResponseBase:
     return JsonResponse(V1_SCHEMA)
