@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -80,7 +81,8 @@ class StreamRecord:
 class Fault:
     kind: str
     at: Any  # the database's clock when it was injected
-    sessions: list[str] = field(default_factory=list)  # the sessions whose runs it hit
+    # The sessions whose runs it hit, with when each run's lease was to expire then.
+    leases: dict[str, Any] = field(default_factory=dict)
 
 
 class Services:
@@ -168,6 +170,40 @@ async def _stream(base_url: str, n: int, record: StreamRecord) -> None:
                 record.error = json.loads(line[len("data: ") :])["error"]["code"]
 
 
+class ClaimWatch:
+    """Every claim of a run during a round, seen from a thread of its own that reads the
+    runs' ``started_at`` (set by each claim) every 0.1 s, through restarts of the database."""
+
+    def __init__(self, db: dict[str, Any], name: str) -> None:
+        self.db, self.name = db, name
+        self.claims: dict[str, set[Any]] = {}  # session id -> the claims' started_at
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        connection = None
+        while not self._stop.wait(0.1):
+            try:
+                connection = connection or _connect(self.db, self.name)
+                for session_id, started_at in connection.execute(
+                    "SELECT session_id, started_at FROM agents_run WHERE started_at IS NOT NULL"
+                ).fetchall():
+                    self.claims.setdefault(str(session_id), set()).add(started_at)
+            except Exception:  # the database restarting (the postgres round): read again
+                connection = None
+        if connection is not None:
+            connection.close()
+
+    def first_after(self, session_id: str, at: Any) -> Any:
+        """The first claim of the session's run after ``at`` (None: none was seen)."""
+        return min((c for c in self.claims.get(session_id, ()) if c > at), default=None)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
 class Chaos:
     def __init__(self, bench: Bench, services: Services, gateways: list[str]) -> None:
         self.bench = bench
@@ -180,7 +216,9 @@ class Chaos:
     def start_worker(self) -> str:
         self.worker_count += 1
         name = f"worker-{self.worker_count}"
-        self.bench.start(name, "runpool", "--concurrency", "16")
+        # Room for every session on each worker: the headroom docs/operations.md asks for,
+        # so that the runs of a worker that dies have a slot to go to at once.
+        self.bench.start(name, "runpool", "--concurrency", str(SESSIONS))
         self.bench.wait_for_log(name, "started")
         return name
 
@@ -210,14 +248,14 @@ class Chaos:
     def db_now_and_running(self, connection: Any, owner_pid: int | None = None) -> Fault:
         where = "state = 'running'" + (" AND lease_owner LIKE %s" if owner_pid else "")
         params = [f"%:{owner_pid}:%"] if owner_pid else []
-        sessions = [
-            str(row[0])
+        leases = {
+            str(row[0]): row[1]
             for row in connection.execute(
-                f"SELECT session_id FROM agents_run WHERE {where}", params
+                f"SELECT session_id, lease_expires_at FROM agents_run WHERE {where}", params
             ).fetchall()
-        ]
+        }
         now = connection.execute("SELECT clock_timestamp()").fetchone()[0]
-        return Fault("", now, sessions)
+        return Fault("", now, leases)
 
     async def inject(self, kind: str, connection: Any) -> list[Fault]:
         faults = []
@@ -228,7 +266,7 @@ class Chaos:
                 fault = self.db_now_and_running(connection, process.pid)
                 process.send_signal(signal.SIGKILL)
                 process.wait(10)
-                faults.append(Fault("sigkill", fault.at, fault.sessions))
+                faults.append(Fault("sigkill", fault.at, fault.leases))
                 await asyncio.to_thread(self.start_worker)
         elif kind == "sigterm":
             await asyncio.sleep(1.5)
@@ -236,7 +274,7 @@ class Chaos:
             fault = self.db_now_and_running(connection, process.pid)
             process.terminate()
             stopping = time.monotonic()
-            faults.append(Fault("sigterm", fault.at, fault.sessions))
+            faults.append(Fault("sigterm", fault.at, fault.leases))
             try:
                 await asyncio.to_thread(process.wait, 60)
             except subprocess.TimeoutExpired:
@@ -249,13 +287,13 @@ class Chaos:
             self.services.stop_redis()
             await asyncio.sleep(1.0)
             self.services.start_redis()
-            faults.append(Fault("redis", fault.at, fault.sessions))
+            faults.append(Fault("redis", fault.at, fault.leases))
         elif kind == "postgres":
             await asyncio.sleep(1.5)
             fault = self.db_now_and_running(connection)
             connection.close()
             await asyncio.to_thread(self.services.pg_ctl, "-m", "fast", "restart")
-            faults.append(Fault("postgres", fault.at, fault.sessions))
+            faults.append(Fault("postgres", fault.at, fault.leases))
         return faults
 
     async def round(self, kind: str, name: str) -> dict[str, Any]:
@@ -265,15 +303,17 @@ class Chaos:
             asyncio.create_task(_stream(self.gateways[n % 2], n, record))
             for n, record in enumerate(records)
         ]
+        claims = ClaimWatch(self.services.db, name)
         await asyncio.sleep(0.5)
         faults = await self.inject(kind, connection)
         _, late = await asyncio.wait(streams, timeout=ROUND_TIMEOUT_SECONDS)
         for stream in late:  # still open: counted as failed streams
             stream.cancel()
         outcomes = await asyncio.gather(*streams, return_exceptions=True)
+        claims.stop()
         connection = _connect(self.services.db, name)
         try:
-            row = _measure(kind, connection, records, outcomes, faults)
+            row = _measure(kind, connection, records, outcomes, faults, claims)
         finally:
             connection.close()
         if kind == "sigterm":
@@ -287,6 +327,7 @@ def _measure(
     records: list[StreamRecord],
     outcomes: list[Any],
     faults: list[Fault],
+    claims: ClaimWatch,
 ) -> dict[str, Any]:
     ids = [r.session_id for r in records if r.session_id]
     states = Counter(
@@ -309,16 +350,23 @@ def _measure(
             if type_ == "tool_result"
         )
         duplicates += sum(count - 1 for count in results.values())
-    resume = []
+    resume, after_lease, claimed_after_lease = [], [], []
     for fault in faults:
-        for session_id in fault.sessions:
+        for session_id, lease_expires_at in fault.leases.items():
+            # When another worker could take the run: its lease's end (or the fault, for a
+            # lease already over or a fault that leaves the lease where it was).
+            claimable = max(lease_expires_at or fault.at, fault.at)
             row = connection.execute(
-                "SELECT EXTRACT(EPOCH FROM min(created_at) - %s) FROM agents_sessionevent "
+                "SELECT min(created_at) FROM agents_sessionevent "
                 "WHERE session_id = %s AND created_at > %s",
-                [fault.at, session_id, fault.at],
+                [session_id, fault.at],
             ).fetchone()
             if row and row[0] is not None:
-                resume.append(float(row[0]))
+                resume.append((row[0] - fault.at).total_seconds())
+                after_lease.append((row[0] - claimable).total_seconds())
+            claimed = claims.first_after(session_id, fault.at)
+            if claimed is not None:
+                claimed_after_lease.append((claimed - claimable).total_seconds())
     return {
         "scenario": kind,
         "sessions": len(records),
@@ -331,8 +379,12 @@ def _measure(
         "event_gaps": gaps,
         "duplicate_events": duplicates,
         "faults": len(faults),
-        "runs_hit": sum(len(f.sessions) for f in faults),
+        "runs_hit": sum(len(f.leases) for f in faults),
         "resume_max_s": round(max(resume), 2) if resume else 0.0,
+        "resume_after_lease_max_s": round(max(after_lease), 2) if after_lease else 0.0,
+        "claim_after_lease_max_s": (
+            round(max(claimed_after_lease), 2) if claimed_after_lease else 0.0
+        ),
         "longest_silence_s": round(max(r.longest_silence for r in records), 2),
     }
 
@@ -405,6 +457,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
             ledger.calls.clear()
             row = asyncio.run(chaos.round(kind, name))
             row.update(_effects(ledger))
+            row["load_1m"] = round(os.getloadavg()[0], 1)
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
@@ -419,8 +472,14 @@ def run() -> tuple[list[dict[str, Any]], str]:
         f"(lease {LEASE_SECONDS:g} s, keep-alive {KEEPALIVE_SECONDS:g} s); each session: "
         f"two calls of an HTTP tool whose endpoint (the effect ledger, {LEDGER_DELAY_SECONDS:g} "
         f"s) records each call's Idempotency-Key, then the answer; upstream "
-        f"{LLM_DELAY_SECONDS:g} s per step. resume_max_s: from each fault until every run it "
-        "hit had a new event. Effects repeated carry the same key when "
+        f"{LLM_DELAY_SECONDS:g} s per step; each worker runs up to {SESSIONS} at once (room "
+        "for a lost worker's runs). resume_max_s: from each fault until every run it hit had "
+        "a new event; resume_after_lease_max_s: the same from the end of the run's lease "
+        "(the first step after a takeover included); claim_after_lease_max_s: from the end "
+        "of the lease until another worker claimed the run (runs a fault did not take "
+        "from their worker are not claimed again and not counted). load_1m: the machine's "
+        "load average at the end of the round (2 cores, shared). Effects repeated carry the "
+        "same key when "
         "effects_repeated_with_another_key is 0 (the tools' takeover policy: retry). "
         f"Process logs: {logs}"
     )

@@ -3,7 +3,9 @@
 Claims runs from the database (``SKIP LOCKED`` with a lease), runs up to ``concurrency``
 of them at once, renews the leases by heartbeat, and stops runs whose cancel was
 requested. Channel-layer messages only wake it up early: it also polls, so a lost message
-or a dead worker never loses a run (an expired lease is claimable by anyone).
+or a dead worker never loses a run (an expired lease is claimable by anyone), and while it
+has room it also wakes when the first lease another worker holds runs out, so a dead
+worker's runs are taken over one lease after its last renewal, not a poll later.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from maruntime.faults import DATABASE_FAULTS, Backoff
 from maruntime.observability import ACTIVE_RUNS, QUEUE_DEPTH
 
 logger = logging.getLogger(__name__)
+
+# Claims wait this long past a lease's end, so that the lease has run out when they look.
+TAKEOVER_SLACK_SECONDS = 0.05
 
 
 def new_worker_id() -> str:
@@ -74,8 +79,10 @@ class Pool:
             while not self.stopping.is_set():
                 wait = self.poll_seconds
                 try:
-                    await self._claim()
+                    takeover_in = await self._claim()
                     claiming.reset()
+                    if takeover_in is not None:
+                        wait = min(wait, takeover_in + TAKEOVER_SLACK_SECONDS)
                 except DATABASE_FAULTS as error:
                     wait = claiming.failed(error)
                 self._wakeup.clear()
@@ -104,10 +111,13 @@ class Pool:
                 task.cancel()
             await asyncio.gather(*busy, return_exceptions=True)
 
-    async def _claim(self) -> None:
+    async def _claim(self) -> float | None:
+        """Claim what this pool has room for. Returns, while it still has room, the seconds
+        until another worker's lease runs out (the next run to take over if that worker
+        is dead), so that the pool claims again then rather than at its next poll."""
         free = self.concurrency - len(self._tasks)
         if free <= 0:
-            return
+            return None
         claimed_at = asyncio.get_running_loop().time()
         run_ids = await run_sync(services.run_claim)(
             worker=self.worker_id, limit=free, lease_seconds=self.lease_seconds
@@ -119,6 +129,12 @@ class Pool:
                 # renewed it. A second copy would pass the same fencing and write twice.
                 continue
             self._tasks[run_id] = asyncio.create_task(self._execute(run_id))
+        if len(run_ids) >= free:
+            return None
+        seconds: float | None = await run_sync(services.run_next_takeover_seconds)(
+            worker=self.worker_id
+        )
+        return seconds
 
     async def _execute(self, run_id: int) -> None:
         """Run a claimed run to its end. Whatever goes wrong, including while its instance

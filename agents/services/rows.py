@@ -112,16 +112,19 @@ def update(model: type[Model], pk: Any, values: Mapping[str, Any]) -> None:
 
 
 # One statement in autocommit: the ORM's select_for_update and update in a transaction
-# cost ~2 ms of worker CPU per claim, and a worker claims on every wake-up.
+# cost ~2 ms of worker CPU per claim, and a worker claims on every wake-up. A worker that
+# claims back its own run (its lease ran out while the database was away) starts no new
+# attempt: attempts count the workers a run was lost by.
 _CLAIM_SQL = """
 UPDATE agents_run SET state = 'running', lease_owner = %(worker)s,
-    lease_expires_at = %(expires)s, attempt = attempt + 1, started_at = %(now)s
-WHERE id IN (
-    SELECT id FROM agents_run
+    lease_expires_at = %(expires)s, attempt = attempt + claimable.counts, started_at = %(now)s
+FROM (
+    SELECT id, (lease_owner <> %(worker)s)::int AS counts FROM agents_run
     WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < %(now)s)
     ORDER BY created_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
-)
-RETURNING id, attempt - 1, cancel_requested
+) AS claimable
+WHERE agents_run.id = claimable.id
+RETURNING agents_run.id, agents_run.attempt - claimable.counts, agents_run.cancel_requested
 """
 
 
@@ -135,6 +138,22 @@ def claim_runs(
             _CLAIM_SQL, {"worker": worker, "expires": expires, "now": now, "limit": limit}
         )
         return sorted(cursor.fetchall())
+
+
+# Read after every claim: the pool sleeps until the first lease another worker holds runs
+# out, so a dead worker's run is taken over then, not at the next poll.
+_NEXT_LEASE_EXPIRY_SQL = """
+SELECT min(lease_expires_at) FROM agents_run
+WHERE state = 'running' AND lease_owner <> %s AND lease_expires_at >= %s
+"""
+
+
+def next_lease_expiry(*, worker: str, now: datetime.datetime) -> datetime.datetime | None:
+    """When the first lease from ``now`` on that ``worker`` does not hold runs out."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_LEASE_EXPIRY_SQL, [worker, now])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 class EventRow(NamedTuple):

@@ -92,6 +92,14 @@ def queued_run_count() -> int:
     return Run.objects.filter(state=Run.State.QUEUED).count()
 
 
+def run_next_takeover_seconds(*, worker: str) -> float | None:
+    """Seconds until a run another worker leases becomes claimable (its lease runs out, as
+    when that worker died); None while no other worker holds a lease."""
+    now = timezone.now()
+    expiry = rows.next_lease_expiry(worker=worker, now=now)
+    return None if expiry is None else (expiry - now).total_seconds()
+
+
 def lock_owned_run(
     run_id: int,
     worker: str,

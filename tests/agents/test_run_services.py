@@ -33,11 +33,11 @@ def _claim_now(worker: str = "w1") -> list[int]:
 def test_a_run_that_keeps_crashing_fails_after_max_attempts(session, settings):
     settings.POOL_MAX_ATTEMPTS = 3
     run = session.runs.get()
-    for attempt in range(1, 4):
-        assert _claim_now() == [run.pk]
+    for attempt in range(1, 4):  # each time on a new worker: the last one crashed
+        assert _claim_now(f"w{attempt}") == [run.pk]
         assert Run.objects.get(pk=run.pk).attempt == attempt
 
-    assert _claim_now() == []
+    assert _claim_now("w4") == []
     run.refresh_from_db()
     session.refresh_from_db()
     assert run.state == "finished" and run.outcome == "failed"
@@ -65,6 +65,15 @@ def test_a_crash_hand_over_counts(session, settings):
         services.run_release(run_id=run.pk, worker="w1", crashed=True)
     assert services.run_claim(worker="w1", limit=1, lease_seconds=30) == []
     assert Session.objects.get(pk=session.pk).state == "failed"
+
+
+def test_a_worker_claiming_back_its_own_lapsed_lease_starts_no_new_attempt(session):
+    run = session.runs.get()
+    assert _claim_now("w1") == [run.pk]
+    assert _claim_now("w1") == [run.pk]  # its lease ran out while the database was away
+    assert Run.objects.get(pk=run.pk).attempt == 1
+    assert _claim_now("w2") == [run.pk]  # w1 is gone: a takeover
+    assert Run.objects.get(pk=run.pk).attempt == 2
 
 
 def test_a_step_in_flight_cannot_undo_a_cancel(session):
@@ -106,3 +115,23 @@ def test_an_expired_run_with_a_cancel_pending_is_closed_not_resumed(session):
     assert _claim_now("w2") == []
     run.refresh_from_db()
     assert run.state == "finished" and run.outcome == "cancelled"
+
+
+def test_the_next_takeover_is_when_the_first_lease_of_another_worker_runs_out(session):
+    version = session.template_version
+    leases = {"w1": 30, "w2": 5, "w3": -5}  # w3's lease ran out: claimable already
+    runs = []
+    for worker, seconds in leases.items():
+        _, run = services.session_start(template_version=version, task=worker)
+        Run.objects.filter(pk=run.pk).update(
+            state=Run.State.RUNNING,
+            lease_owner=worker,
+            lease_expires_at=timezone.now() + datetime.timedelta(seconds=seconds),
+        )
+        runs.append(run.pk)
+    # ``session``'s own run is queued: no lease, nothing to wait for.
+
+    assert 4 < (services.run_next_takeover_seconds(worker="w1") or 0) <= 5  # w2's, not its own
+    assert 29 < (services.run_next_takeover_seconds(worker="w2") or 0) <= 30
+    Run.objects.filter(pk__in=runs).update(state=Run.State.FINISHED)
+    assert services.run_next_takeover_seconds(worker="w1") is None

@@ -4,8 +4,10 @@ of multi-step runs (connections refused and terminated, as in a server restart).
 from __future__ import annotations
 
 import asyncio
+import datetime
 
 import pytest
+from django.utils import timezone
 
 from agents.models import Run, ToolExecution
 from agents.runtime.pool import Pool
@@ -95,3 +97,31 @@ async def test_an_idle_pool_survives_an_outage_and_claims_what_comes_after(
 
     finished = await settled(session.pk, within=10)
     assert finished.result == "after the outage"
+
+
+def _leased_by_a_dead_worker(session_id, seconds: float) -> int:
+    """The session's run as a worker that died mid-run left it: running, its lease
+    running out in ``seconds``."""
+    run = Run.objects.get(session_id=session_id)
+    Run.objects.filter(pk=run.pk).update(
+        state=Run.State.RUNNING,
+        lease_owner="a-worker-that-died",
+        lease_expires_at=timezone.now() + datetime.timedelta(seconds=seconds),
+        attempt=1,
+    )
+    return run.pk
+
+
+async def test_a_dead_workers_run_is_taken_over_when_its_lease_runs_out_not_at_the_next_poll(
+    runtime_settings, serving, fake_llm
+):
+    runtime_settings.POOL_POLL_SECONDS = 60.0  # no poll comes during this test
+    fake_llm.script(*sgr_replies(("final_answer", final_args("taken over"))))
+    session = await run_sync(start_session)()
+    await run_sync(_leased_by_a_dead_worker)(session.pk, 1.0)
+    pool = serving()
+
+    finished = await settled(session.pk, within=15)
+    assert finished.result == "taken over"
+    run = await run_sync(Run.objects.get)(session_id=session.pk)
+    assert run.lease_owner == pool.worker_id and run.attempt == 2
