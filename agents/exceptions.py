@@ -95,6 +95,14 @@ class StructuredOutputInvalid(DomainError):
     http_status = 502
 
 
+class AgentGaveUp(DomainError):
+    """The agent ended the task itself as failed (its final answer's status): a 422 with the
+    agent's words, so a client never takes them for an answer."""
+
+    code = "agent_gave_up"
+    http_status = 422
+
+
 class ToolFailed(DomainError):
     code = "tool_failed"
     http_status = 500

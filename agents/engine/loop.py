@@ -40,6 +40,7 @@ from agents.engine.takeover import (
     takeover_decision,
     takeover_event,
 )
+from agents.exceptions import AgentGaveUp
 from agents.models import Run, Session, SessionEvent, ToolExecution
 from agents.services import NewEvent, StepRecord
 from agents.tools.base import ToolContext, ToolOutcome, WorkerRuntime
@@ -199,26 +200,25 @@ async def _fail(
     await _record(
         scope,
         StepRecord(
-            events=[
-                *_retry_events(ledger, step),
-                NewEvent(
-                    Event.ERROR,
-                    {
-                        "code": error.code,
-                        "message": error.message,
-                        "type": error.error_type,
-                        "status": error.http_status,
-                        "retry_after": error.retry_after,
-                    },
-                    step,
-                ),
-            ],
+            events=[*_retry_events(ledger, step), _error_event(error, step)],
             context={**context, "pending_call": None, "usage": _charged(context, ledger)},
             session_state=Session.State.FAILED,
             error=error.message,
             finish_outcome=Session.State.FAILED,
         ),
     )
+
+
+def _error_event(error: DomainError, step: int) -> NewEvent:
+    """The ``error`` event a failed run ends with (the gateway answers the turn with it)."""
+    payload = {
+        "code": error.code,
+        "message": error.message,
+        "type": error.error_type,
+        "status": error.http_status,
+        "retry_after": error.retry_after,
+    }
+    return NewEvent(Event.ERROR, payload, step)
 
 
 # A conservative tokens-per-character figure for prompts (English averages about 4 characters
@@ -617,12 +617,20 @@ async def _apply_outcome(
         if next_step is not None:
             _advance_pipeline(record, scope.session, outcome, next_step)
         else:
-            events.append(NewEvent(Event.FINAL_ANSWER, outcome.payload, step))
             failed = outcome.payload.get("status") == "failed"
             state = Session.State.FAILED if failed else Session.State.COMPLETED
             record.session_state = state
             record.result = outcome.content
             record.finish_outcome = state
+            if failed:
+                # The agent's own verdict: the turn fails with its words, never as an answer.
+                gave_up = AgentGaveUp(
+                    f"The agent could not complete the task; its final answer: {outcome.content}"
+                )
+                events.append(_error_event(gave_up, step))
+                record.error = gave_up.message
+            else:
+                events.append(NewEvent(Event.FINAL_ANSWER, outcome.payload, step))
     await _record(scope, record)
     return record.finish_outcome
 

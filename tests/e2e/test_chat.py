@@ -101,6 +101,21 @@ def test_non_streamed_completion(server, fake_llm):
     assert detail["state"] == "completed" and detail["result"] == "Paris."
 
 
+def test_an_agent_that_gives_up_fails_the_turn_with_its_own_words(server, fake_llm):
+    gave_up = {**final_args("No source says which companies."), "status": "failed"}
+    fake_llm.script(*sgr_replies(("final_answer", gave_up)))
+    with pytest.raises(openai.UnprocessableEntityError) as error:
+        client_for(server).chat.completions.create(
+            model="sgr_agent", messages=[{"role": "user", "content": "Compare the companies."}]
+        )
+
+    assert _error_body(error.value)["code"] == "agent_gave_up"
+    assert "No source says which companies." in _error_body(error.value)["message"]
+    session = Session.objects.latest("created_at")
+    assert session.state == "failed" and session.result == "No source says which companies."
+    assert session.error == _error_body(error.value)["message"]
+
+
 def test_clarification_round_trip(server, fake_llm):
     fake_llm.script(*sgr_replies(("clarification", clarify_args("Which city do you mean?"))))
     chunks = _stream(server, "sgr_agent", "What's the weather there?")
