@@ -15,8 +15,10 @@ task, seconds per step, silent false successes, unclear errors, invalid steps.
 
 ``BENCH_CONFORMANCE`` picks the upstreams and, after a colon, their tasks
 (``fake,fake-llama,smollm2,qwen2.5-coder:question,gemma3:question``; default: all of them with every
-task). maruntime runs with zero configuration: nothing but ``OPENAI_BASE_URL``, on a
-throwaway database created, migrated, seeded and dropped here.
+task). The table (``bench/results/conformance.json``) is written after each upstream and
+handler, and keeps the earlier rows of those this run does not measure, so a few upstreams
+at a time add up to the whole table. maruntime runs with zero configuration: nothing but
+``OPENAI_BASE_URL``, on a throwaway database created, migrated, seeded and dropped here.
 """
 
 from __future__ import annotations
@@ -241,6 +243,8 @@ def _row(upstream: str, handler: str, model: str, verdicts: list[Any]) -> dict[s
         "silent_false_successes": sum(bool(v.false_success) for v in verdicts),
         "unclear_errors": sum(bool(v.unclear_error) for v in verdicts),
         "invalid_steps": sum(len(v.invalid_steps) for v in verdicts),
+        "load_1m": round(os.getloadavg()[0], 1),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
 
@@ -256,9 +260,34 @@ def _seed_memory_agent(bench: Bench, logs: Path) -> None:
     )
 
 
-def run() -> tuple[list[dict[str, Any]], str]:
+NOTES = (
+    "One session per task and model; maruntime `serve` with only OPENAI_BASE_URL set; "
+    "llama-cpp-python 0.3.36 server, n_ctx 8192, one request at a time. completed = "
+    "completed with every step valid and no false success; failed_clearly = failed with an "
+    "error that names the problem (and the upstream, for upstream failures). load_1m: the "
+    "machine's 1-minute load average when the row was measured (2 cores)."
+)
+
+
+def _merged(rows: list[dict[str, Any]], path: Path) -> list[dict[str, Any]]:
+    """``rows`` and, from the results at ``path``, every row of an (upstream, handler) this
+    run has not measured (yet), so runs of a few upstreams add up to the whole table."""
+    measured = {(row["upstream"], row["handler"]) for row in rows}
+    try:
+        earlier = json.loads(path.read_text())["rows"]
+    except (OSError, ValueError, KeyError):
+        earlier = []
+    kept = [row for row in earlier if (row["upstream"], row["handler"]) not in measured]
+    order = {name: i for i, name in enumerate((FAKE, FAKE_LLAMA, *LLAMA_MODELS))}
+    return sorted(kept + rows, key=lambda row: order.get(row["upstream"], len(order)))
+
+
+def run() -> None:
+    """Every selected upstream and handler in turn; the table is written after each."""
+    from bench.report import RESULTS_DIR, report
     from tests.real_servers.judge import MaruntimeClient
 
+    started = time.monotonic()
     db = _server_settings()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     name = f"bench_conformance_{uuid.uuid4().hex[:8]}"
@@ -272,6 +301,11 @@ def run() -> tuple[list[dict[str, Any]], str]:
     rows: list[dict[str, Any]] = []
     details: list[dict[str, Any]] = []
     selection = _selection()
+    notes = (
+        "Last run's selection: "
+        + ", ".join(f"{u} ({'+'.join(t.name for t in tasks)})" for u, tasks in selection)
+        + f". {NOTES} Each run's story: {logs / 'verdicts.json'}"
+    )
     try:
         Bench(env, logs).manage("migrate", "--noinput")
         Bench(env, logs).manage("seed_builtin")
@@ -299,29 +333,19 @@ def run() -> tuple[list[dict[str, Any]], str]:
                 finally:
                     client.close()
                     bench.stop()
+            (logs / "verdicts.json").write_text(json.dumps(details, indent=2))
+            took = f" This run so far: {time.monotonic() - started:.0f} s."
+            report(
+                "conformance", _merged(rows, RESULTS_DIR / "conformance.json"), notes=notes + took
+            )
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
-    (logs / "verdicts.json").write_text(json.dumps(details, indent=2))
-    notes = (
-        "Selection: "
-        + ", ".join(f"{u} ({'+'.join(t.name for t in tasks)})" for u, tasks in selection)
-        + ". One session per task and model; maruntime `serve` with only OPENAI_BASE_URL set; "
-        "llama-cpp-python 0.3.36 server, n_ctx 8192, one request at a time. completed = "
-        "completed with every step valid and no false success; failed_clearly = failed with an "
-        "error that names the problem (and the upstream, for upstream failures). Each run's "
-        f"story: {logs / 'verdicts.json'}"
-    )
-    return rows, notes
 
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from bench.report import report
-
-    started = time.monotonic()
-    rows, notes = run()
-    report("conformance", rows, notes=f"{notes}. Took {time.monotonic() - started:.0f} s.")
+    run()
 
 
 if __name__ == "__main__":
