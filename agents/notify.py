@@ -2,25 +2,27 @@
 every fact, so a lost message delays nothing that polling does not recover.
 
 They are called after commit from the threads that run ORM code for an event loop
-(``run_sync``). Rather than block that thread on the send (``async_to_sync``), each is
-handed to the loop, where one ``Publisher`` sends them a few at a time and, while they
-wait, keeps only the newest seq per session: a follower reads everything after its own
-seq from the table, so one wake-up covers them all.
+(``run_sync``, whose ``loop_served`` names that loop). Rather than block that thread on
+the send (``async_to_sync``), each is handed to the loop, where one ``Publisher`` (per
+loop) sends them a few at a time and, while they wait, keeps only the newest seq per
+session: a follower reads everything after its own seq from the table, so one wake-up
+covers them all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
-import weakref
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
+
+from maruntime.asyncdb import loop_served
+from maruntime.loops import PerLoop
 
 POOL_CHANNEL = "runtime.pool"
 # Sends in flight at once per event loop (each holds a Redis connection).
@@ -87,31 +89,14 @@ class Publisher:
         )
 
 
-_publishers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Publisher] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _loop_served() -> asyncio.AbstractEventLoop | None:
-    """The running event loop this thread does ORM work for: the one that called it
-    through ``sync_to_async`` (asgiref records it for ``async_to_sync``, which finds it
-    the same way), or its own."""
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
-        loop = None
-    if loop is None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return None
-    return loop if loop.is_running() else None
+_publishers: PerLoop[Publisher] = PerLoop(lambda: Publisher(get_channel_layer()))
 
 
 def _announce(add: Callable[[Publisher], None]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    loop = _loop_served()
+    loop = loop_served()
     if loop is None:
         # No loop to hand it to (a management command, a sync test): send it now.
         publisher = Publisher(layer)
@@ -120,9 +105,7 @@ def _announce(add: Callable[[Publisher], None]) -> None:
         return
 
     def on_loop() -> None:
-        publisher = _publishers.get(loop)
-        if publisher is None:
-            publisher = _publishers[loop] = Publisher(layer)
+        publisher = _publishers.get()
         add(publisher)
         publisher.start()
 

@@ -9,11 +9,9 @@ gateway replicas share it; without Redis each process counts on its own.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import time
-import weakref
 
 import redis.asyncio as aioredis
 from django.conf import settings
@@ -27,6 +25,7 @@ from gateway import services
 from gateway.models import ApiKey
 from maruntime.asyncdb import run_sync
 from maruntime.errors import DomainError, RateLimited
+from maruntime.loops import PerLoop
 
 logger = logging.getLogger(__name__)
 
@@ -185,17 +184,12 @@ class RedisWindows:
         self.url = url
         self.prefix = prefix
         # redis-py's asyncio connections belong to the loop that opened them.
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
-            weakref.WeakKeyDictionary()
+        self._clients: PerLoop[aioredis.Redis] = PerLoop(
+            lambda: aioredis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
         )
 
     def _client(self) -> aioredis.Redis:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = aioredis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
-            self._clients[loop] = client
-        return client
+        return self._clients.get()
 
     async def hit(self, key: str) -> tuple[int, int]:
         name = f"{self.prefix}:gateway:rpm:{key}"

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -36,6 +35,7 @@ from agents.selectors import events_after
 from gateway.chunks import EventView
 from maruntime.asyncdb import call_retrying, run_sync
 from maruntime.faults import DATABASE_FAULTS, Backoff
+from maruntime.loops import PerLoop
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,21 @@ class SessionWatch:
         self.followers: dict[uuid.UUID, set[Follower]] = {}
         self._group_ops = asyncio.Semaphore(GROUP_OPS_AT_ONCE)
         self._tasks: list[asyncio.Task[None]] = []
+        self._starting: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    async def started(self) -> SessionWatch:
+        """This watch, its channel open and its reader and poll running (started by the
+        first caller; any other waits for the same start)."""
+        if self._starting is None:
+            self._starting = asyncio.create_task(self._start())
+        try:
+            await asyncio.shield(self._starting)
+        except Exception:
+            self._starting = None  # nothing started: the next follower tries again
+            raise
+        return self
+
+    async def _start(self) -> None:
         if self.layer is not None:
             self.channel = await self.layer.new_channel()
             self._tasks.append(asyncio.create_task(self._read()))
@@ -136,20 +149,12 @@ class SessionWatch:
                 self._wake(session_id, seq)
 
 
-# Keyed by the loop itself, not its id: a new loop may reuse a closed one's id.
-_watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SessionWatch] = (
-    weakref.WeakKeyDictionary()
-)
+_watches: PerLoop[SessionWatch] = PerLoop(SessionWatch)
 
 
 async def session_watch() -> SessionWatch:
     """This event loop's watch, started on first use."""
-    loop = asyncio.get_running_loop()
-    watch = _watches.get(loop)
-    if watch is None:
-        watch = _watches[loop] = SessionWatch()
-        await watch.start()
-    return watch
+    return await _watches.get().started()
 
 
 async def follow_events(

@@ -7,7 +7,6 @@ parsed on the way (DESIGN §8), so passthrough requests run no agent and write n
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -24,26 +23,29 @@ from catalog.exceptions import CatalogNotFound
 from catalog.policies import LLMPolicy
 from catalog.selectors import model_resolve
 from maruntime.asyncdb import run_sync
+from maruntime.loops import PerLoop
 from maruntime.observability import PASSTHROUGH_REQUESTS
 
 logger = logging.getLogger(__name__)
 
-# One connection pool per event loop, reused by every passthrough request. httpx's default
-# (100 connections, 20 kept alive) queues a burst and reconnects for most of it.
-_clients: dict[int, httpx.AsyncClient] = {}
 _LIMITS = httpx.Limits(max_connections=1024, max_keepalive_connections=256)
 # The upstream's model list by base URL, as last fetched: (monotonic time, models).
 _listings: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 LISTING_TTL_SECONDS = 60.0
 
 
+def _new_client() -> httpx.AsyncClient:
+    timeout = httpx.Timeout(settings.LLM_TIMEOUT_SECONDS, connect=10)
+    return httpx.AsyncClient(timeout=timeout, limits=_LIMITS)
+
+
+# One connection pool per event loop, reused by every passthrough request. httpx's default
+# (100 connections, 20 kept alive) queues a burst and reconnects for most of it.
+_clients: PerLoop[httpx.AsyncClient] = PerLoop(_new_client)
+
+
 def _client() -> httpx.AsyncClient:
-    key = id(asyncio.get_running_loop())
-    client = _clients.get(key)
-    if client is None:
-        timeout = httpx.Timeout(settings.LLM_TIMEOUT_SECONDS, connect=10)
-        client = _clients[key] = httpx.AsyncClient(timeout=timeout, limits=_LIMITS)
-    return client
+    return _clients.get()
 
 
 def _is_catalog_model(model: str) -> bool:

@@ -12,6 +12,9 @@ reconnects. No health-check query is spent on calls whose connection is fine, ex
 once per thread after any call in the process met a database fault: then every thread's
 connection is probably dead too (the server restarted), and checking it first spares the
 next call on each thread from failing as well.
+
+While a call runs, ``loop_served()`` in its thread is the event loop that awaits it: what
+is announced from there after commit (``agents.notify``) is handed to that loop.
 """
 
 import asyncio
@@ -51,22 +54,52 @@ class _Faults:
 _faults = _Faults()
 
 
+class _Served(threading.local):
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+_served = _Served()
+
+
+def loop_served() -> asyncio.AbstractEventLoop | None:
+    """The running event loop this thread works for: the one awaiting its current
+    ``run_sync`` call, else the thread's own running loop; None for a plain thread (a
+    management command, a sync test)."""
+    loop = _served.loop
+    if loop is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+    return loop if loop.is_running() else None
+
+
 def run_sync(
     function: Callable[P, R], *, executor: ThreadPoolExecutor | None = None
 ) -> Callable[P, Awaitable[R]]:
     """``function`` as a coroutine run in a worker thread (``executor``: a pool of the
     caller's instead of asgiref's shared one)."""
 
-    @functools.wraps(function)
-    def with_usable_connection(*args: P.args, **kwargs: P.kwargs) -> R:
+    def with_usable_connection(
+        loop: asyncio.AbstractEventLoop, /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        _served.loop = loop
         _recycle_connections()
         try:
             return function(*args, **kwargs)
         except DATABASE_FAULTS:
             _faults.met()
             raise
+        finally:
+            _served.loop = None
 
-    return sync_to_async(with_usable_connection, thread_sensitive=False, executor=executor)
+    in_thread = sync_to_async(with_usable_connection, thread_sensitive=False, executor=executor)
+
+    @functools.wraps(function)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await in_thread(asyncio.get_running_loop(), *args, **kwargs)
+
+    return call
 
 
 async def call_retrying(

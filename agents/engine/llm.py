@@ -24,6 +24,7 @@ from opentelemetry.trace import SpanKind
 
 from agents.exceptions import UpstreamFailed, UpstreamNotConfigured, UpstreamRejected
 from catalog.policies import LLMPolicy
+from maruntime.loops import PerLoop
 from maruntime.observability import LLM_LATENCY, LLM_TOKENS
 from maruntime.tracing import tracer
 
@@ -60,21 +61,22 @@ def resolve_upstream(policy: LLMPolicy) -> Upstream:
     )
 
 
-_clients: dict[tuple[str, str, int], openai.AsyncOpenAI] = {}
+# By endpoint and key, per event loop (a client's connections belong to its loop).
+_clients: PerLoop[dict[tuple[str, str], openai.AsyncOpenAI]] = PerLoop(dict)
 
 
 def client_for(upstream: Upstream) -> openai.AsyncOpenAI:
     """One client (and connection pool) per endpoint per event loop, reused by every run."""
-    key = (upstream.base_url, upstream.api_key, id(asyncio.get_running_loop()))
-    client = _clients.get(key)
+    clients = _clients.get()
+    key = (upstream.base_url, upstream.api_key)
+    client = clients.get(key)
     if client is None:
-        client = openai.AsyncOpenAI(
+        client = clients[key] = openai.AsyncOpenAI(
             base_url=upstream.base_url,
             api_key=upstream.api_key,
             max_retries=0,
             timeout=settings.LLM_TIMEOUT_SECONDS,
         )
-        _clients[key] = client
     return client
 
 
