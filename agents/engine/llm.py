@@ -256,16 +256,29 @@ def _error_envelope(exc: openai.APIStatusError) -> dict[str, Any]:
     return error if isinstance(error, dict) else {"message": error}
 
 
+# Where a server's message turns into its own stack trace (llama-cpp-python appends one).
+_TRACEBACK_START = re.compile(
+    r'^\s*(Traceback \(most recent call last\)|File "[^"]+", line \d+)', re.M
+)
+
+
 def upstream_message(exc: openai.APIStatusError) -> str:
     """The upstream's own words: its error envelope's message, else the body's text ("" when
-    it said nothing)."""
+    it said nothing); never the server's stack trace after them (of a bare stack trace, its
+    last line)."""
     error = _error_envelope(exc)
     detail = error.get("message") or error.get("detail")
     if detail:
-        return str(detail).strip()
-    if exc.body is None and exc.response is not None:
-        return exc.response.text.strip()[:2000]
-    return ""
+        text = str(detail)
+    elif exc.body is None and exc.response is not None:
+        text = exc.response.text[:2000]
+    else:
+        return ""
+    words = _TRACEBACK_START.split(text, maxsplit=1)[0].strip()
+    if words or not text.strip():
+        return words
+    # Nothing but a stack trace: its last line names the exception.
+    return text.strip().splitlines()[-1].strip()
 
 
 def _classify(exc: openai.APIStatusError, upstream: Upstream) -> UpstreamFailed:

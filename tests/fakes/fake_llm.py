@@ -129,9 +129,13 @@ class Reply:
 
 
 # llama-cpp-python answers a body its pydantic model refuses with 500 and pydantic's text.
+# As llama-cpp-python 0.3.36 words it: the validation error, then where in its own code.
 LLAMA_CPP_JSON_SCHEMA_ERROR = (
-    "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should "
-    "be 'text' or 'json_object' [type=literal_error, input_value='json_schema', input_type=str]"
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+    "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/venv/lib/python3.11/"
+    'site-packages/llama_cpp/server/app.py", line 376, in create_chat_completion\n'
+    "    POST /v1/chat/completions"
 )
 LLAMA_CPP_NULL_CONTENT_ERROR = (
     "1 validation error for CreateChatCompletionRequest\nmessages.{index}.content\n  Input "

@@ -113,6 +113,20 @@ async def test_a_validation_rejection_is_raised_at_once_with_the_servers_words(f
     assert "Input should be 'text' or 'json_object'" in rejected.value.upstream_message
     assert fake_llm.base_url in rejected.value.message
     assert "Error code" not in rejected.value.message
+    # The server's words, not where in its own code it said them.
+    assert "app.py" not in rejected.value.message
+    assert rejected.value.upstream_message.endswith("'json_object'\"}}")
+
+
+async def test_of_a_bare_stack_trace_the_exception_line_is_kept(fake_llm, settings):
+    settings.OPENAI_BASE_URL = fake_llm.base_url
+    trace = "Traceback (most recent call last):\n  File \"app.py\", line 9, in f\nKeyError: 'tools'"
+    fake_llm.script(Reply.error(503, trace), Reply.error(503, trace), Reply.error(503, trace))
+
+    with pytest.raises(UpstreamFailed) as failed:
+        await complete(LLMPolicy(), [{"role": "user", "content": "hi"}])
+
+    assert "KeyError: 'tools'" in failed.value.message and "app.py" not in failed.value.message
 
 
 async def test_a_silent_500_is_a_rejection_too(fake_llm, settings):
