@@ -15,9 +15,9 @@ task, seconds per step, silent false successes, unclear errors, invalid steps.
 
 ``BENCH_CONFORMANCE`` picks the upstreams and, after a colon, their tasks
 (``fake,fake-llama,smollm2,qwen2.5-coder:question,gemma3:question``; default: all of them with every
-task). The table (``bench/results/conformance.json``) is written after each upstream and
-handler, and keeps the earlier rows of those this run does not measure, so a few upstreams
-at a time add up to the whole table. maruntime runs with zero configuration: nothing but
+task). The table (``bench/results/conformance.json``) is written after each model, and
+keeps the earlier rows of those this run does not measure, so a few upstreams at a time add
+up to the whole table. maruntime runs with zero configuration: nothing but
 ``OPENAI_BASE_URL``, on a throwaway database created, migrated, seeded and dropped here.
 """
 
@@ -270,20 +270,30 @@ NOTES = (
 
 
 def _merged(rows: list[dict[str, Any]], path: Path) -> list[dict[str, Any]]:
-    """``rows`` and, from the results at ``path``, every row of an (upstream, handler) this
-    run has not measured (yet), so runs of a few upstreams add up to the whole table."""
-    measured = {(row["upstream"], row["handler"]) for row in rows}
+    """``rows`` and, from the results at ``path``, every row of an (upstream, handler, model)
+    this run has not measured (yet), so runs of a few upstreams add up to the whole table."""
+    measured = {(row["upstream"], row["handler"], row["model"]) for row in rows}
     try:
         earlier = json.loads(path.read_text())["rows"]
     except (OSError, ValueError, KeyError):
         earlier = []
-    kept = [row for row in earlier if (row["upstream"], row["handler"]) not in measured]
+    kept = [
+        row for row in earlier if (row["upstream"], row["handler"], row["model"]) not in measured
+    ]
     order = {name: i for i, name in enumerate((FAKE, FAKE_LLAMA, *LLAMA_MODELS))}
-    return sorted(kept + rows, key=lambda row: order.get(row["upstream"], len(order)))
+    models = {name: i for i, name in enumerate((*MODELS, MEMORY_AGENT))}
+    return sorted(
+        kept + rows,
+        key=lambda row: (
+            order.get(row["upstream"], len(order)),
+            row["handler"],
+            models.get(row["model"], len(models)),
+        ),
+    )
 
 
 def run() -> None:
-    """Every selected upstream and handler in turn; the table is written after each."""
+    """Every selected upstream and handler in turn; the table is written after each model."""
     from bench.report import RESULTS_DIR, report
     from tests.real_servers.judge import MaruntimeClient
 
@@ -330,14 +340,13 @@ def run() -> None:
                             print(f"{where}\n{verdict.describe()}", flush=True)
                         if verdicts:
                             rows.append(_row(upstream, handler, model, verdicts))
+                            (logs / "verdicts.json").write_text(json.dumps(details, indent=2))
+                            took = f" This run so far: {time.monotonic() - started:.0f} s."
+                            merged = _merged(rows, RESULTS_DIR / "conformance.json")
+                            report("conformance", merged, notes=notes + took)
                 finally:
                     client.close()
                     bench.stop()
-            (logs / "verdicts.json").write_text(json.dumps(details, indent=2))
-            took = f" This run so far: {time.monotonic() - started:.0f} s."
-            report(
-                "conformance", _merged(rows, RESULTS_DIR / "conformance.json"), notes=notes + took
-            )
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
