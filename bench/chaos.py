@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.runtime import Bench, _connect, _free_port
+from tests.fakes.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS = int(os.environ.get("BENCH_CHAOS_SESSIONS", "24"))
@@ -90,37 +91,11 @@ class Services:
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.redis_port = _free_port()
-        self.redis: subprocess.Popen[bytes] | None = None
+        self.redis = RedisServer()
         from maruntime.database import embedded_database_settings
 
         self.db = embedded_database_settings(home)
         self.pgdata = home / "pgdata"
-
-    def start_redis(self) -> None:
-        self.redis = subprocess.Popen(
-            [
-                "redis-server",
-                *("--bind", "127.0.0.1", "--port", str(self.redis_port)),
-                *("--save", "", "--appendonly", "no"),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while (
-            subprocess.run(
-                ["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True, text=True
-            ).stdout.strip()
-            != "PONG"
-        ):
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-
-    def stop_redis(self) -> None:
-        if self.redis is not None:
-            self.redis.terminate()
-            self.redis.wait(10)
 
     def pg_ctl(self, *args: str) -> None:
         """``pg_ctl -w <args>`` on this server, as the user the wheel runs it as."""
@@ -284,9 +259,9 @@ class Chaos:
         elif kind == "redis":
             await asyncio.sleep(1.5)
             fault = self.db_now_and_running(connection)
-            self.services.stop_redis()
+            self.services.redis.stop()
             await asyncio.sleep(1.0)
-            self.services.start_redis()
+            self.services.redis.start()
             faults.append(Fault("redis", fault.at, fault.leases))
         elif kind == "postgres":
             await asyncio.sleep(1.5)
@@ -413,7 +388,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
     logs = home / "logs"
     logs.mkdir()
     services = Services(home)
-    services.start_redis()
+    services.redis.start()
     name = f"bench_chaos_{uuid.uuid4().hex[:8]}"
     admin = _connect(services.db, services.db["NAME"])
     admin.execute(f'CREATE DATABASE "{name}"')
@@ -424,7 +399,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url(services.db, name),
-        "REDIS_URL": f"redis://127.0.0.1:{services.redis_port}/0",
+        "REDIS_URL": services.redis.url,
         "CHANNEL_LAYER_PREFIX": f"chaos-{name}",
         "OPENAI_BASE_URL": fake.base_url,
         "OPENAI_API_KEY": "bench",
@@ -464,7 +439,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
         bench.stop()
         fake.close()
         ledger.close()
-        services.stop_redis()
+        services.redis.stop()
         services.pg_ctl("-m", "fast", "stop")
         shutil.rmtree(services.pgdata, ignore_errors=True)
     notes = (

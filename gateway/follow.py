@@ -11,9 +11,10 @@ A thousand open streams cost one Redis reader and one query per poll interval, n
 thousand of each.
 
 Neither the database nor Redis going away ends a follower: the watch falls back to
-polling, and a follower whose read fails retries with backoff and goes on from its last
-seq when the database answers again (``STREAM_OUTAGE_SECONDS`` at most, then the fault is
-raised for the stream to report). Silence is broken by keep-alives all along.
+polling (and joins its sessions' groups again once Redis answers: a restarted Redis has
+lost them), and a follower whose read fails retries with backoff and goes on from its
+last seq when the database answers again (``STREAM_OUTAGE_SECONDS`` at most, then the
+fault is raised for the stream to report). Silence is broken by keep-alives all along.
 """
 
 from __future__ import annotations
@@ -110,6 +111,17 @@ class SessionWatch:
             except Exception:
                 logger.warning("channel layer group change failed for %s", session_id)
 
+    async def _rejoin(self) -> None:
+        """Join every followed session's group again (joining twice is harmless); raises
+        if the channel layer still fails."""
+        assert self.layer is not None
+
+        async def join(session_id: uuid.UUID) -> None:
+            async with self._group_ops:
+                await self.layer.group_add(session_group(session_id), self.channel)
+
+        await asyncio.gather(*(join(session_id) for session_id in list(self.followers)))
+
     def _wake(self, session_id: uuid.UUID, seq: int) -> None:
         for follower in self.followers.get(session_id, ()):
             if seq > follower.after:
@@ -118,13 +130,20 @@ class SessionWatch:
     async def _read(self) -> None:
         assert self.layer is not None
         receiving = Backoff("channel layer receive (followers rely on polling)", logger)
+        rejoin = False
         while True:
             try:
+                if rejoin:
+                    await self._rejoin()
+                    rejoin = False
                 message = await self.layer.receive(self.channel)
                 receiving.reset()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                # Redis may come back empty (a restart): the followed sessions' groups are
+                # joined again before the next receive, or their announcements never come.
+                rejoin = True
                 await asyncio.sleep(max(POLL_SECONDS, receiving.failed(error)))
                 continue
             with contextlib.suppress(KeyError, ValueError, TypeError):

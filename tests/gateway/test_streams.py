@@ -5,17 +5,23 @@ In process: Django's async test client, a pool on the test's event loop, real fa
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from channels.layers import get_channel_layer
 
+from agents.models import Session
+from agents.notify import session_group
 from gateway import follow
 from maruntime.asyncdb import run_sync
 from tests.agents.runtime.conftest import start_session
-from tests.fakes.sgr import final_args, plan_args, sgr_replies
+from tests.fakes.fake_llm import Reply
+from tests.fakes.sgr import final_args, plan_args, sgr_replies, step
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -141,3 +147,74 @@ async def test_a_stream_ends_with_an_error_when_the_database_stays_away(
     assert KEEPALIVE in frames  # it kept the client company while it waited
     assert outage is not None
     await outage
+
+
+async def test_a_follower_hears_announcements_again_once_redis_comes_back_empty(
+    own_redis, runtime_settings
+):
+    session = await run_sync(start_session)()
+    seen = (await run_sync(Session.objects.get)(pk=session.pk)).last_seq
+    watch = await follow.session_watch()
+    follower = await watch.subscribe(session.pk, seen)  # the poll has nothing to wake it for
+    try:
+        await asyncio.to_thread(own_redis.stop)  # the watch's reader meets a lost Redis
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(own_redis.start)  # back, without the session's group
+        layer = get_channel_layer()
+        announcement = {"type": "session.event", "session": str(session.pk), "seq": seen + 1}
+        async with asyncio.timeout(15):
+            while not follower.wake.is_set():
+                with contextlib.suppress(Exception):  # until the layer reconnects
+                    await layer.group_send(session_group(session.pk), announcement)
+                await asyncio.sleep(0.2)
+    finally:
+        await watch.unsubscribe(follower)
+
+
+def _two_tools_then_answer(request: dict[str, Any]) -> Reply:
+    """For any number of sessions at once: the step is the number of tool results so far."""
+    done = sum(1 for message in request["messages"] if message.get("role") == "tool")
+    report = {"title": "Findings", "content": "All good.", "confidence": "high"}
+    chosen = [
+        step("generate_plan", **{k: v for k, v in plan_args().items() if k != "reasoning"}),
+        step("create_report", **report),
+    ]
+    answer = {k: v for k, v in final_args("through the restart").items() if k != "reasoning"}
+    return Reply.structured(chosen[done] if done < 2 else step("final_answer", **answer), delay=0.5)
+
+
+async def test_runs_and_streams_go_on_through_a_redis_restart(
+    async_client, serving, fake_llm, own_redis, runtime_settings
+):
+    keepalive = 0.5
+    runtime_settings.STREAM_KEEPALIVE_SECONDS = keepalive
+    fake_llm.responder = _two_tools_then_answer
+    serving(listen=True)  # woken over Redis, as runpool is
+
+    async def chat(n: int) -> list[tuple[float, bytes]]:
+        response = await async_client.post(
+            "/v1/chat/completions",
+            {
+                "model": "sgr_agent",
+                "stream": True,
+                "messages": [{"role": "user", "content": f"question {n}"}],
+            },
+            content_type="application/json",
+        )
+        return [frame async for frame in _frames(response, until=60)]
+
+    streams = [asyncio.create_task(chat(n)) for n in range(3)]
+    await asyncio.to_thread(fake_llm.wait_for_requests, 3)  # every run is mid-step
+    restart_at = time.monotonic()
+    await asyncio.to_thread(own_redis.stop)
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(own_redis.start)
+
+    for frames in await asyncio.gather(*streams):
+        assert _data(frames[-1][1]) == "[DONE]"
+        assert any(b"through the restart" in frame for _, frame in frames)
+        arrivals = [restart_at] + [at for at, _ in frames if at >= restart_at]
+        # Never silent: a keep-alive at least, whatever Redis does (generous for load).
+        assert max(b - a for a, b in itertools.pairwise(arrivals)) < 10 * keepalive
+    states = await run_sync(lambda: set(Session.objects.values_list("state", flat=True)))()
+    assert states == {"completed"}

@@ -1,5 +1,6 @@
 """An in-process runtime: a ``Pool`` serving on the test's event loop, the in-memory
-channel layer, the fake upstream; and real database faults (``database_outage``)."""
+channel layer, the fake upstream; and real faults: database outages (``database_outage``)
+and a Redis of the test's own to restart (``own_redis``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from catalog.models import AgentTemplateVersion
 from maruntime.asyncdb import run_sync
 from maruntime.faults import DATABASE_FAULTS
 from maruntime.settings import redis_channel_layer
+from tests.fakes.redis_server import RedisServer
 
 LEASE_SECONDS = 4.0
 REDIS_URL = os.environ.get(
@@ -58,6 +60,21 @@ def redis_layer(settings: Any) -> str:
     prefix = f"maruntime-test-{uuid.uuid4().hex[:10]}"
     settings.CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, prefix=prefix)}
     return REDIS_URL
+
+
+@pytest.fixture
+def own_redis(settings: Any) -> Iterator[RedisServer]:
+    """A redis-server of this test's own on a free loopback port, with the channel layer on
+    it, for tests that restart Redis (``own_redis.stop()``, ``own_redis.start()``)."""
+    try:
+        server = RedisServer()
+    except FileNotFoundError as error:
+        if os.environ.get("MARUNTIME_REQUIRE_REDIS") == "1":
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+    with server:
+        settings.CHANNEL_LAYERS = {"default": redis_channel_layer(server.url)}
+        yield server
 
 
 @pytest.fixture
