@@ -95,6 +95,8 @@ FAKE = "fake"
 FAKE_LLAMA = "fake-llama"
 LLAMA_MODELS = ("smollm2", "qwen2.5-coder", "gemma3")
 DEFAULT_SELECTION = ",".join((FAKE, FAKE_LLAMA, *LLAMA_MODELS))
+# The table's order of handlers: the fakes' "-", then llama.cpp's as CHAT_HANDLERS lists them.
+HANDLER_ORDER = {"-": 0, "default": 1, "chatml-function-calling": 2}
 
 
 def _selection() -> list[tuple[str, tuple[Task, ...]]]:
@@ -286,7 +288,7 @@ def _merged(rows: list[dict[str, Any]], path: Path) -> list[dict[str, Any]]:
         kept + rows,
         key=lambda row: (
             order.get(row["upstream"], len(order)),
-            row["handler"],
+            HANDLER_ORDER.get(row["handler"], len(HANDLER_ORDER)),
             models.get(row["model"], len(models)),
         ),
     )
