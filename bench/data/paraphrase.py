@@ -590,9 +590,16 @@ def _tools_of(intent: str) -> list[str]:
     return [intent]
 
 
-def build() -> list[dict]:
+Requests = list[tuple[str, str]]
+
+
+def build(
+    english: Requests, russian: Requests, unrelated: list[str], russian_unrelated: list[str]
+) -> list[dict]:
+    """Rows of a labelled set: each request with its intents and the tools they stand for,
+    then the unrelated requests (no expected tool), each tagged with its language."""
     rows = []
-    for language, requests in (("en", ENGLISH), ("ru", RUSSIAN_REQUESTS)):
+    for language, requests in (("en", english), ("ru", russian)):
         for intents, request in requests:
             expected = [name for intent in intents.split() for name in _tools_of(intent)]
             rows.append(
@@ -603,19 +610,28 @@ def build() -> list[dict]:
                     "language": language,
                 }
             )
-    for language, unrelated in (("en", UNRELATED), ("ru", RUSSIAN_UNRELATED)):
-        rows += [
-            {"query": q, "expected": [], "intents": [], "language": language} for q in unrelated
-        ]
+    for language, queries in (("en", unrelated), ("ru", russian_unrelated)):
+        rows += [{"query": q, "expected": [], "intents": [], "language": language} for q in queries]
     return rows
 
 
-def main() -> None:
-    rows = build()
-    path = HERE / "paraphrase.jsonl"
+def write(
+    name: str,
+    english: Requests,
+    russian: Requests,
+    unrelated: list[str],
+    russian_unrelated: list[str],
+) -> None:
+    """Write a set's rows to ``name`` beside this file, one JSON object a line."""
+    rows = build(english, russian, unrelated, russian_unrelated)
+    path = HERE / name
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     labelled = [row for row in rows if row["expected"]]
-    print(f"{len(labelled)} labelled requests, {len(rows) - len(labelled)} unrelated")
+    print(f"{name}: {len(labelled)} labelled requests, {len(rows) - len(labelled)} unrelated")
+
+
+def main() -> None:
+    write("paraphrase.jsonl", ENGLISH, RUSSIAN_REQUESTS, UNRELATED, RUSSIAN_UNRELATED)
 
 
 if __name__ == "__main__":

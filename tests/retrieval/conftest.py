@@ -74,6 +74,9 @@ class HashEmbedder:
         vectors = np.array(rows, dtype=np.float32).reshape(len(texts), self.dim)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed(texts)
+
 
 @pytest.fixture
 def other_embedder(monkeypatch):

@@ -3,6 +3,7 @@ from django.core.management import call_command
 
 from catalog import services as catalog
 from catalog.models import ToolVersion
+from retrieval.embedding import get_embedder
 from retrieval.models import IndexEntry
 from retrieval.receivers import on_post_migrate
 from retrieval.selectors import tool_search
@@ -27,7 +28,12 @@ def test_a_new_tool_is_indexed_with_its_filter_columns(make_tool):
         2,
         "http",
     )
-    assert (entry.embedder, entry.dim, len(entry.embedding)) == ("use-multilingual-v3", 512, 512)
+    embedder = get_embedder()
+    assert (entry.embedder, entry.dim, len(entry.embedding)) == (
+        embedder.name,
+        embedder.dim,
+        embedder.dim,
+    )
 
 
 def test_the_entry_follows_the_active_version(make_tool, django_capture_on_commit_callbacks):
@@ -102,9 +108,9 @@ def test_reindex_rebuilds_from_the_catalog(make_tool, capsys):
         ref="ghost",
         version_id=0,
         text="gone",
-        embedding=[0.1] * 512,
-        embedder="use-multilingual-v3",
-        dim=512,
+        embedding=[0.1] * get_embedder().dim,
+        embedder=get_embedder().name,
+        dim=get_embedder().dim,
     )
     call_command("reindex", "--kind", "tool")
     out = capsys.readouterr().out
@@ -115,12 +121,12 @@ def test_reindex_rebuilds_from_the_catalog(make_tool, capsys):
 
 def test_an_index_left_by_the_previous_default_embedder_is_rebuilt_after_migrate(make_tool):
     make_tool("weather", "Current weather for a city")
-    # What an index built before the multilingual default holds: English-only MiniLM vectors.
-    IndexEntry.objects.update(embedder="all-MiniLM-L6-v2-int8", dim=384, embedding=[0.1] * 384)
+    # What an index built before the two-model default holds: USE vectors alone.
+    IndexEntry.objects.update(embedder="use-multilingual-v3", dim=512, embedding=[0.1] * 512)
     assert index_needs_rebuild()
     on_post_migrate()
     assert list(IndexEntry.objects.values_list("ref", "embedder", "dim")) == [
-        ("weather", "use-multilingual-v3", 512)
+        ("weather", get_embedder().name, get_embedder().dim)
     ]
     assert not index_needs_rebuild()
 
