@@ -7,9 +7,10 @@ people's own words, never tuned on). ``--calibrate`` chooses the per-language th
 similarity margin and the text weight on the tuning and dev sets together and refuses to see
 the held-out set; ``check_separation`` refuses a dev request that repeats a held-out one.
 ``--dev`` prints the tuning and dev rows only (for design work: the held-out set stays
-unseen). Per set and language (en, ru, all): recall@1/5/10 and nDCG@10 per mode with the
-threshold off, then what ``tool_search`` returns with the configured settings (recall@1,
-recall@5, unrelated queries answered with no tool). Per-step selection: a 60-tool catalog,
+unseen); ``--latency`` only measures latency (to re-measure when the machine is quiet).
+Per set and language (en, ru, all): recall@1/5/10 and nDCG@10 per mode with the threshold
+off, then what ``tool_search`` returns with the configured settings (recall@1, recall@5,
+unrelated queries answered with no tool). Per-step selection: a 60-tool catalog,
 searched as an agent's step searches it. Latency: ``tool_search`` end to end (query embedding
 included) over 10,000 entries: the labelled tools plus generated look-alikes from other
 invented vendors.
@@ -588,6 +589,10 @@ def main() -> None:
         print("RETRIEVAL_MIN_SIMILARITY_BY_LANGUAGE =", f"ru={chosen['ru']}")
         print("RETRIEVAL_SIMILARITY_MARGIN =", chosen["margin"])
         print("RETRIEVAL_TEXT_WEIGHT =", chosen["text_weight"])
+        return
+    if "--latency" in arguments:
+        rows, notes = run(quality=False)
+        print_table("retrieval latency (not saved)", rows, notes=notes)
         return
     if "--dev" in arguments:
         rows, notes = run(held_out=False)
