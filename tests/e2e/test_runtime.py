@@ -1,11 +1,14 @@
 """The durable runtime pool across OS processes: two ``runpool`` workers and gateways
 (``serve --no-pool``) on Redis, the fake upstream slowed down so that kills, stops and
-cancels land mid-run. What a user and an operator would see: streams, SSE, rows."""
+hang-ups land mid-run. What a user and an operator would see: streams, SSE, rows.
+
+Only what needs real processes is here (SIGKILL, SIGTERM, a worker's metrics port, two
+gateways, a client's socket closing); claims, leases, hand-overs, takeovers, cancel, busy
+sessions and the follower are tested in process (tests/agents/runtime, tests/gateway)."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -21,40 +24,23 @@ import httpx
 import pytest
 
 from agents.models import AgentInstance, Artifact, Run, Session, SessionEvent, ToolExecution
-from catalog.models import AgentTemplateVersion
 from tests.e2e.conftest import Stack, free_port
 from tests.fakes.fake_llm import Reply
-from tests.fakes.sgr import final_args, plan_args, sgr_replies, step
+from tests.fakes.sgr import final_args, plan_args, sgr_replies
+from tests.inprocess import chat_body
+from tests.redis_test_url import require_redis
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
-REDIS_URL = os.environ.get("MARUNTIME_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LEASE_SECONDS = 2.0
 POLL_SECONDS = 0.3
 # Longer than any step the drain tests let finish, short enough to wait for.
 DRAIN_SECONDS = 3.0
 
 
-def _redis_answers(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or 6379), 1
-        ) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> str:
-    if not _redis_answers(REDIS_URL):
-        message = f"Redis is not reachable at {REDIS_URL}"
-        if os.environ.get("MARUNTIME_REQUIRE_REDIS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return REDIS_URL
+    return require_redis()
 
 
 @dataclass
@@ -67,21 +53,22 @@ class Cluster:
     other_gateway: str = ""
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        process = self.stack.worker(concurrency=8, **self.env)
+    def start_worker(self, **extra_env: str) -> subprocess.Popen[bytes]:
+        """A ``runpool`` worker, once it says it started (within the stack's start timeout:
+        a loaded machine can take long to import it)."""
+        process = self.stack.worker(concurrency=8, **{**self.env, **extra_env})
         log = self.stack.tmp / f"worker-{self.stack.processes.index(process)}.log"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.stack.start_timeout
         while "started" not in (log.read_text(errors="replace") if log.exists() else ""):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker did not start:\n{self.stack.logs()}")
             time.sleep(0.1)
-        self.workers.append(process)
         return process
 
     def ensure_workers(self, count: int = 2) -> None:
         self.workers = [w for w in self.workers if w.poll() is None]
         while len(self.workers) < count:
-            self.start_worker()
+            self.workers.append(self.start_worker())
 
     def worker_by_pid(self, pid: int) -> subprocess.Popen[bytes]:
         return next(w for w in self.workers if w.pid == pid)
@@ -109,15 +96,6 @@ def pool(cluster: Cluster) -> Cluster:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def chat_body(model: str, content: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "model": model,
-        "stream": True,
-        "messages": [{"role": "user", "content": content}],
-        **extra,
-    }
 
 
 def sse_blocks(lines: Iterator[str]) -> Iterator[dict[str, str]]:
@@ -253,52 +231,6 @@ def running_owner_pid(session_id: str) -> int:
     return int(run.lease_owner.split(":")[-2])
 
 
-def echo_responder(delay: float = 0.0) -> Callable[[dict[str, Any]], Reply]:
-    """Answers every step with a final answer echoing the last user message."""
-
-    def respond(request: dict[str, Any]) -> Reply:
-        last = [m for m in request["messages"] if m["role"] == "user"][-1]["content"]
-        answer = f"echo: {last.strip().splitlines()[-1]}"
-        return Reply.structured(step("final_answer", **_final(answer)), delay=delay)
-
-    return respond
-
-
-def _final(answer: str) -> dict[str, Any]:
-    return {k: v for k, v in final_args(answer).items() if k != "reasoning"}
-
-
-# --- instances -------------------------------------------------------------------------------
-
-
-def test_instances_are_recorded_and_reused_across_sessions(pool, fake_llm):
-    fake_llm.script(*sgr_replies(("final_answer", final_args("one")), delay=1.0))
-    busy = stream_chat(pool.gateway, chat_body("sgr_agent", "first"))
-    instance = wait_until(lambda: AgentInstance.objects.filter(state="busy").first())
-    assert str(instance.current_session_id) == busy.session_id
-    assert instance.template_version.template.name == "sgr_agent"
-    assert busy.wait().content == "one"
-
-    fake_llm.responder = echo_responder()
-    for n in range(4):
-        assert stream_chat(pool.gateway, chat_body("sgr_agent", f"task {n}")).wait().done
-
-    instances = wait_until(
-        lambda: (
-            [i for i in AgentInstance.objects.all() if i.state == "idle"]
-            if not AgentInstance.objects.exclude(state="idle").exists()
-            else None
-        )
-    )
-    # one instance per worker for the template, serving session after session
-    assert len(instances) <= 2
-    assert sum(i.sessions_served for i in instances) == 5
-    assert max(i.sessions_served for i in instances) > 1
-    assert all(i.current_session_id is None for i in instances)
-    workers = {i.worker for i in instances}
-    assert all(int(w.split(":")[-2]) in {p.pid for p in pool.workers} for w in workers)
-
-
 # --- crash recovery --------------------------------------------------------------------------
 
 
@@ -317,9 +249,10 @@ def test_sigkilled_worker_mid_run_is_taken_over_without_gaps_or_repeats(pool, fa
     victim.send_signal(signal.SIGKILL)
     victim.wait(5)
 
-    # the client's stream is unaffected: it follows the database, not the worker
-    assert stream.wait(LEASE_SECONDS + 20).content == "recovered" and stream.done
-    assert time.monotonic() - killed_at < LEASE_SECONDS + 5
+    # the client's stream is unaffected: it follows the database, not the worker; the run
+    # goes on once the lease expires (the bound leaves a loaded machine room, no more)
+    assert stream.wait(LEASE_SECONDS + 30).content == "recovered" and stream.done
+    assert time.monotonic() - killed_at < LEASE_SECONDS + 15
 
     session = session_finished(stream.session_id)
     assert session is not None and session.state == "completed" and session.result == "recovered"
@@ -357,8 +290,9 @@ def test_sigterm_finishes_the_step_hands_the_run_over_and_exits(pool, fake_llm):
     leaving = pool.worker_by_pid(pid)
     leaving.send_signal(signal.SIGTERM)
 
-    assert leaving.wait(10) == 0
-    assert stream.wait(20).content == "drained"
+    # it exits once its step is done (1.5 s), well before a hung step's drain would end
+    assert leaving.wait(30) == 0
+    assert stream.wait(30).content == "drained"
     session = session_finished(stream.session_id)
     assert session is not None and session.state == "completed"
     run = Run.objects.get(session=session)
@@ -382,9 +316,10 @@ def test_sigterm_hands_back_a_run_stuck_upstream_once_the_drain_time_is_up(pool,
     started = time.monotonic()
     leaving.send_signal(signal.SIGTERM)
 
-    assert leaving.wait(DRAIN_SECONDS + 10) == 0
+    # a hung call never ends by itself: only the drain time's end lets the worker exit
+    assert leaving.wait(DRAIN_SECONDS + 30) == 0
     assert time.monotonic() - started >= DRAIN_SECONDS
-    assert stream.wait(20).content == "taken over"
+    assert stream.wait(30).content == "taken over"
     run = Run.objects.get(session_id=stream.session_id)
     assert run.outcome == "completed" and int(run.lease_owner.split(":")[-2]) != pid
     assert run.attempt == 1  # handed over, not a failed attempt
@@ -394,7 +329,7 @@ def test_sigterm_hands_back_a_run_stuck_upstream_once_the_drain_time_is_up(pool,
 
 def test_a_worker_serves_its_metrics_when_asked(pool):
     port = free_port()
-    worker = pool.stack.worker(concurrency=2, **pool.env, POOL_METRICS_PORT=str(port))
+    worker = pool.start_worker(POOL_METRICS_PORT=str(port))
 
     def scrape() -> str | None:
         try:
@@ -403,128 +338,20 @@ def test_a_worker_serves_its_metrics_when_asked(pool):
             return None
 
     try:
-        body = wait_until(scrape)
+        body = wait_until(scrape, timeout=10)
         assert "maruntime_active_runs" in body and "maruntime_queued_runs" in body
     finally:
         worker.terminate()
         worker.wait(10)
 
 
-def test_sigterm_on_an_idle_worker_exits_promptly(pool):
-    worker = pool.workers[0]
+def test_sigterm_on_an_idle_worker_exits_without_waiting_out_its_timers(pool):
+    # Its drain time and poll interval are a minute: an idle worker waits for neither.
+    worker = pool.start_worker(POOL_DRAIN_SECONDS="60", POOL_POLL_SECONDS="60")
     started = time.monotonic()
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(5) == 0
-    assert time.monotonic() - started < 3
-
-
-# --- cancel ----------------------------------------------------------------------------------
-
-
-def test_cancel_stops_the_in_flight_call_within_a_second(pool, fake_llm):
-    fake_llm.script(Reply.hang())
-    stream = stream_chat(pool.gateway, chat_body("sgr_agent", "Take forever"))
-    fake_llm.wait_for_requests(1)
-    running_owner_pid(stream.session_id)
-
-    started = time.monotonic()
-    response = httpx.post(f"{pool.other_gateway}/v1/sessions/{stream.session_id}/cancel")
-    assert response.status_code == 200 and response.json()["state"] == "cancelled"
-    run = wait_until(
-        lambda: Run.objects.filter(session_id=stream.session_id, state="finished").first(),
-        timeout=2,
-        interval=0.02,
-    )
-    assert time.monotonic() - started < 1.0
-    assert run.outcome == "cancelled"
-    stream.wait(5)
-    assert stream.error is None
-
-    again = httpx.post(f"{pool.gateway}/v1/sessions/{stream.session_id}/cancel")
-    assert again.status_code == 200 and again.json()["state"] == "cancelled"
-    time.sleep(POLL_SECONDS * 2)
-    events = assert_gap_free_log(stream.session_id)
-    states = [e.payload["state"] for e in events if e.type == "state"]
-    assert states.count("cancelled") == 1 and states[-1] == "cancelled"
-    assert Session.objects.get(pk=stream.session_id).state == "cancelled"
-    assert len(fake_llm.requests) == 1
-
-
-def test_cancel_of_a_queued_run_ends_it_before_any_worker_claims_it(pool, fake_llm):
-    for worker in pool.workers:
-        worker.send_signal(signal.SIGSTOP)
-    try:
-        stream = stream_chat(pool.gateway, chat_body("sgr_agent", "Never mind"))
-        wait_until(lambda: Run.objects.filter(session_id=stream.session_id).exists())
-        response = httpx.post(f"{pool.gateway}/v1/sessions/{stream.session_id}/cancel")
-        assert response.status_code == 200 and response.json()["state"] == "cancelled"
-    finally:
-        for worker in pool.workers:
-            worker.send_signal(signal.SIGCONT)
-    stream.wait(5)
-    time.sleep(POLL_SECONDS * 3)
-    run = Run.objects.get(session_id=stream.session_id)
-    assert run.state == "finished" and run.outcome == "cancelled" and run.attempt == 0
-    assert fake_llm.requests == []
-    assert Session.objects.get(pk=stream.session_id).state == "cancelled"
-
-
-# --- one active run per session --------------------------------------------------------------
-
-
-def test_busy_session_refuses_with_409_or_enqueues_in_order(pool, fake_llm):
-    fake_llm.responder = echo_responder(delay=1.0)
-    first = stream_chat(pool.gateway, chat_body("sgr_agent", "first"))
-    wait_until(lambda: Run.objects.filter(session_id=first.session_id, state="running").exists())
-
-    refused = httpx.post(
-        f"{pool.other_gateway}/v1/chat/completions",
-        json=chat_body(first.session_id, "too soon", stream=False),
-        timeout=10,
-    )
-    assert refused.status_code == 409
-    assert refused.json()["error"]["code"] == "session_busy"
-
-    second = stream_chat(
-        pool.other_gateway, chat_body(first.session_id, "second", on_busy="enqueue")
-    )
-    wait_until(
-        lambda: Run.objects.filter(session_id=first.session_id, state="pending").count() == 1
-    )
-    third = stream_chat(pool.gateway, chat_body(first.session_id, "third", on_busy="enqueue"))
-
-    assert first.wait().content == "echo: first"
-    assert second.wait().content == "echo: second"
-    assert third.wait().content == "echo: third"
-    session = wait_until(lambda: session_finished(first.session_id))
-    assert session.state == "completed" and session.result == "echo: third"
-    events = assert_gap_free_log(first.session_id)
-    answers = [e.payload["answer"] for e in events if e.type == "final_answer"]
-    assert answers == ["echo: first", "echo: second", "echo: third"]
-    runs = list(Run.objects.filter(session=session).order_by("created_at"))
-    assert [r.user_message for r in runs] == ["first", "second", "third"]
-    assert all(r.state == "finished" and r.outcome == "completed" for r in runs)
-
-
-def test_the_template_can_make_enqueue_the_default(pool, fake_llm):
-    version = AgentTemplateVersion.objects.get(template__name="sgr_agent", is_active=True)
-    version.execution_policy = {**version.execution_policy, "on_busy": "enqueue"}
-    version.save(update_fields=["execution_policy"])
-    fake_llm.responder = echo_responder(delay=0.8)
-    first = stream_chat(pool.gateway, chat_body("sgr_agent", "alpha"))
-    wait_until(lambda: Run.objects.filter(session_id=first.session_id, state="running").exists())
-    follow_up = stream_chat(pool.gateway, chat_body(first.session_id, "beta"))
-    assert follow_up.wait().content == "echo: beta"
-    # the request still decides when it says so
-    wait_until(lambda: session_finished(first.session_id))
-    busy = stream_chat(pool.gateway, chat_body(first.session_id, "gamma"))
-    wait_until(lambda: Run.objects.filter(session_id=first.session_id, state="running").exists())
-    refused = httpx.post(
-        f"{pool.gateway}/v1/chat/completions",
-        json=chat_body(first.session_id, "delta", on_busy="reject"),
-    )
-    assert refused.status_code == 409
-    assert busy.wait().content == "echo: gamma"
+    assert worker.wait(45) == 0
+    assert time.monotonic() - started < 45
 
 
 # --- resumable streams -----------------------------------------------------------------------
@@ -611,62 +438,3 @@ def test_cancel_on_disconnect_cancels_the_run(pool, fake_llm):
     assert session.state == "cancelled"
     assert Run.objects.get(session=session).outcome == "cancelled"
     assert len(fake_llm.requests) == 2
-
-
-# --- sessions API ----------------------------------------------------------------------------
-
-
-def test_sessions_list_filters_detail_and_artifact_download(pool, fake_llm):
-    report = {"title": "Quarterly", "content": "Numbers went up.", "confidence": "high"}
-    fake_llm.script(
-        *sgr_replies(("create_report", report), ("final_answer", final_args("See the report.")))
-    )
-    with_report = stream_chat(pool.gateway, chat_body("sgr_agent", "Write a report")).wait()
-    fake_llm.script(Reply.tool_call("final_answer", final_args("tc")))
-    tool_calling = stream_chat(pool.gateway, chat_body("tool_calling_agent", "Quick one")).wait()
-    fake_llm.script(Reply.hang())
-    cancelled = stream_chat(pool.gateway, chat_body("sgr_agent", "Abandon"))
-    fake_llm.wait_for_requests(4)
-    httpx.post(f"{pool.gateway}/v1/sessions/{cancelled.session_id}/cancel")
-    cancelled.wait()
-
-    def ids(**params: str) -> set[str]:
-        response = httpx.get(f"{pool.other_gateway}/v1/sessions", params=params)
-        assert response.status_code == 200
-        return {s["id"] for s in response.json()["data"]}
-
-    assert ids() == {with_report.session_id, tool_calling.session_id, cancelled.session_id}
-    assert ids(state="completed") == {with_report.session_id, tool_calling.session_id}
-    assert ids(state="cancelled") == {cancelled.session_id}
-    assert ids(template="tool_calling_agent") == {tool_calling.session_id}
-    assert ids(template="sgr_agent", state="completed") == {with_report.session_id}
-    assert httpx.get(f"{pool.gateway}/v1/sessions", params={"state": "bogus"}).status_code == 400
-
-    detail = httpx.get(f"{pool.other_gateway}/v1/sessions/{with_report.session_id}").json()
-    assert detail["state"] == "completed" and detail["result"] == "See the report."
-    assert detail["counters"]["tool_calls"] == 2 and detail["counters"]["iteration"] == 2
-    assert detail["usage"]["total_tokens"] > 0
-    [artifact] = detail["artifacts"]
-    download = httpx.get(
-        f"{pool.gateway}/v1/sessions/{with_report.session_id}/artifacts/{artifact['id']}"
-    )
-    assert download.status_code == 200
-    assert download.text == "# Quarterly\n\nNumbers went up.\n"
-    assert download.headers["content-type"].startswith("text/markdown")
-    assert 'filename="Quarterly.md"' in download.headers["content-disposition"]
-    missing = httpx.get(
-        f"{pool.gateway}/v1/sessions/{tool_calling.session_id}/artifacts/{artifact['id']}"
-    )
-    assert missing.status_code == 404
-
-
-# --- polling ---------------------------------------------------------------------------------
-
-
-def test_a_lost_wakeup_still_runs_by_polling(pool, fake_llm, redis_url):
-    # a gateway on another channel-layer prefix: its wake-ups reach no worker at all
-    deaf = pool.stack.gateway(pool=False, **{**pool.env, "CHANNEL_LAYER_PREFIX": "nobody-listens"})
-    fake_llm.script(*sgr_replies(("final_answer", final_args("polled"))))
-    stream = stream_chat(deaf, chat_body("sgr_agent", "Anyone there?"))
-    assert stream.wait(15).content == "polled"
-    assert Session.objects.get(pk=stream.session_id).state == "completed"

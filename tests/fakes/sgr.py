@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.fakes.fake_llm import Reply
@@ -78,3 +79,27 @@ def hybrid_replies(*steps: tuple[str, dict[str, Any]], delay: float = 0.0) -> li
     for tool, args in steps:
         replies += [Reply.structured(REASONING, delay=delay), Reply.tool_call(tool, args)]
     return replies
+
+
+def echo_responder(delay: float = 0.0) -> Callable[[dict[str, Any]], Reply]:
+    """Answers every ``sgr`` step with a final answer echoing the last line of the last user
+    message (``echo: <line>``), after ``delay`` seconds: a fake for any number of runs."""
+
+    def respond(request: dict[str, Any]) -> Reply:
+        last = [m for m in request["messages"] if m["role"] == "user"][-1]["content"]
+        answer = f"echo: {last.strip().splitlines()[-1]}"
+        return Reply.structured(
+            step("final_answer", completed_steps=["Answered."], answer=answer, status="completed"),
+            delay=delay,
+        )
+
+    return respond
+
+
+def offered_tools(request: dict[str, Any]) -> list[str]:
+    """The tools an ``sgr`` step request (``json_schema`` structured output) offers the model."""
+    schema = request["response_format"]["json_schema"]["schema"]
+    return [
+        variant["properties"]["tool_name_discriminator"]["enum"][0]
+        for variant in schema["properties"]["function"]["anyOf"]
+    ]

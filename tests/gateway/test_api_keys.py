@@ -7,10 +7,7 @@ import hashlib
 import io
 import json
 import logging
-import os
-import socket
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import openai
 import pytest
@@ -28,10 +25,9 @@ from gateway.models import ApiKey
 from maruntime.errors import InvalidInput
 from maruntime.observability import JsonFormatter
 from tests.e2e.conftest import stack, stack_env  # noqa: F401 (fixtures)
+from tests.redis_test_url import require_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-TEST_REDIS_URL = os.environ.get("MARUNTIME_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
@@ -310,22 +306,10 @@ async def test_requests_per_minute_answer_429_with_retry_after(async_client, key
     )
 
 
-def _redis_answers(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port or 6379), 1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 async def test_requests_per_minute_are_counted_in_redis_when_configured(
     async_client, keys_on, settings, monkeypatch
 ):
-    if not _redis_answers(TEST_REDIS_URL):
-        pytest.skip(f"Redis is not reachable at {TEST_REDIS_URL}")
-    settings.REDIS_URL = TEST_REDIS_URL
+    settings.REDIS_URL = require_redis()
     plain = await aissue(requests_per_minute=1)
     assert (await async_client.get("/v1/models", headers=bearer(plain))).status_code == 200
     # A second gateway process would start with an empty local counter; Redis still knows.

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,44 +17,19 @@ from agents.models import Session
 from agents.notify import session_group
 from gateway import follow
 from maruntime.asyncdb import run_sync
-from tests.agents.runtime.conftest import start_session
 from tests.fakes.fake_llm import Reply
 from tests.fakes.sgr import final_args, plan_args, sgr_replies, step
+from tests.inprocess import KEEPALIVE, frame_data, sse_frames
+from tests.runtime import start_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-KEEPALIVE = b": keep-alive\n\n"
-
-
-async def _frames(response: Any, *, until: float = 30) -> AsyncIterator[tuple[float, bytes]]:
-    """(arrival time, SSE frame) as the stream sends them, for ``until`` seconds at most."""
-    content = aiter(response.streaming_content)
-    deadline = time.monotonic() + until
-    buffer = b""
-    while time.monotonic() < deadline:
-        try:
-            chunk = await asyncio.wait_for(anext(content), deadline - time.monotonic())
-        except (StopAsyncIteration, TimeoutError):
-            return
-        buffer += chunk
-        while b"\n\n" in buffer:
-            frame, buffer = buffer.split(b"\n\n", 1)
-            yield time.monotonic(), frame + b"\n\n"
-
-
-def _data(frame: bytes) -> Any:
-    for line in frame.decode().splitlines():
-        if line.startswith("data: "):
-            payload = line[len("data: ") :]
-            return payload if payload == "[DONE]" else json.loads(payload)
-    return None
 
 
 async def test_an_idle_event_stream_sends_keepalives(async_client, runtime_settings):
     runtime_settings.STREAM_KEEPALIVE_SECONDS = 0.2
     session = await run_sync(start_session)()
     response = await async_client.get(f"/v1/sessions/{session.pk}/events", {"follow": "1"})
-    frames = [frame async for _, frame in _frames(response, until=1.1)]
+    frames = [frame async for _, frame in sse_frames(response, until=1.1)]
     # The queued run's events first (no pool claims it), then only comments.
     assert frames[-4:] == [KEEPALIVE] * 4
 
@@ -72,8 +45,8 @@ async def test_a_chat_stream_waiting_on_a_slow_upstream_is_never_silent(
         {"model": "sgr_agent", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
         content_type="application/json",
     )
-    frames = [frame async for _, frame in _frames(response)]
-    assert _data(frames[-1]) == "[DONE]"
+    frames = [frame async for _, frame in sse_frames(response)]
+    assert frame_data(frames[-1]) == "[DONE]"
     # While the upstream thinks (1.5 s), the client hears from us every 0.2 s.
     answer = next(i for i, frame in enumerate(frames) if b"slow but sure" in frame)
     assert frames[:answer].count(KEEPALIVE) >= 3
@@ -95,12 +68,12 @@ async def test_an_event_stream_goes_on_through_a_database_outage(
     response = await async_client.get(f"/v1/sessions/{session.pk}/events")
     frames: list[bytes] = []
     outage: asyncio.Task[None] | None = None
-    async for _, frame in _frames(response):
+    async for _, frame in sse_frames(response):
         frames.append(frame)
         if outage is None and b"generate_plan" in frame:
             outage = asyncio.create_task(database_outage(1.5))
     assert outage is not None and outage.done()
-    events = [_data(frame) for frame in frames if frame != KEEPALIVE]
+    events = [frame_data(frame) for frame in frames if frame != KEEPALIVE]
     # Every event once, in order, across the outage; the stream ended at the answer.
     assert [event["seq"] for event in events] == list(range(1, len(events) + 1))
     assert events[-1]["type"] == "state" and events[-1]["payload"]["state"] == "completed"
@@ -117,8 +90,8 @@ async def test_a_stream_that_fails_sends_an_error_chunk_and_ends(
 
     monkeypatch.setattr(follow, "events_after", broken)
     response = await async_client.get(f"/v1/sessions/{session.pk}/events")
-    frames = [frame async for _, frame in _frames(response, until=5)]
-    assert [_data(frame) for frame in frames] == [
+    frames = [frame async for _, frame in sse_frames(response, until=5)]
+    assert [frame_data(frame) for frame in frames] == [
         {
             "error": {
                 "message": "The stream failed on the server; resume it to continue",
@@ -139,11 +112,11 @@ async def test_a_stream_ends_with_an_error_when_the_database_stays_away(
     response = await async_client.get(f"/v1/sessions/{session.pk}/events", {"follow": "1"})
     frames = []
     outage = None
-    async for _, frame in _frames(response, until=10):
+    async for _, frame in sse_frames(response, until=10):
         frames.append(frame)
         if outage is None:
             outage = asyncio.create_task(database_outage(3))
-    assert _data(frames[-1])["error"]["code"] == "stream_failed"
+    assert frame_data(frames[-1])["error"]["code"] == "stream_failed"
     assert KEEPALIVE in frames  # it kept the client company while it waited
     assert outage is not None
     await outage
@@ -201,7 +174,7 @@ async def test_runs_and_streams_go_on_through_a_redis_restart(
             },
             content_type="application/json",
         )
-        return [frame async for frame in _frames(response, until=60)]
+        return [frame async for frame in sse_frames(response, until=60)]
 
     streams = [asyncio.create_task(chat(n)) for n in range(3)]
     await asyncio.to_thread(fake_llm.wait_for_requests, 3)  # every run is mid-step
@@ -211,7 +184,7 @@ async def test_runs_and_streams_go_on_through_a_redis_restart(
     await asyncio.to_thread(own_redis.start)
 
     for frames in await asyncio.gather(*streams):
-        assert _data(frames[-1][1]) == "[DONE]"
+        assert frame_data(frames[-1][1]) == "[DONE]"
         assert any(b"through the restart" in frame for _, frame in frames)
         arrivals = [restart_at] + [at for at, _ in frames if at >= restart_at]
         # Never silent: a keep-alive at least, whatever Redis does (generous for load).

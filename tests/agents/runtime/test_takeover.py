@@ -18,9 +18,15 @@ from agents.engine.takeover import MAY_HAVE_RUN, UNKNOWN_OUTCOME
 from agents.models import Run, SessionEvent, ToolExecution
 from catalog import services as catalog
 from maruntime.asyncdb import run_sync
-from tests.agents.runtime.conftest import LEASE_SECONDS, event_log, settled, start_session
 from tests.fakes.effect_ledger import EffectLedger
 from tests.fakes.sgr import final_args, sgr_replies
+from tests.runtime import (
+    LEASE_SECONDS,
+    event_log,
+    settled,
+    start_session,
+    until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,15 +78,9 @@ async def _crash_mid_call(serving: Any, fake_llm: Any, ledger: EffectLedger, **p
     session = await run_sync(start_session)("ledger_agent", "write once")
     await asyncio.to_thread(ledger.wait_for_calls, 1)
     run_id = await run_sync(_steal_lease)(session.pk)
-    await _until(lambda: Run.objects.filter(pk=run_id, attempt=2).exists())
+    await until(lambda: Run.objects.filter(pk=run_id, attempt=2).exists())
     ledger.release()
     return session
-
-
-async def _until(predicate: Any, within: float = 20) -> None:
-    async with asyncio.timeout(within):
-        while not await run_sync(predicate)():  # noqa: ASYNC110 (a database condition)
-            await asyncio.sleep(0.05)
 
 
 def _takeovers(session_id: Any) -> list[dict[str, Any]]:

@@ -14,8 +14,8 @@ import pytest
 import maruntime.asgi  # noqa: F401
 from agents.models import Run
 from maruntime.asyncdb import run_sync
-from tests.agents.runtime.conftest import settled, start_session
 from tests.fakes.sgr import final_args, sgr_replies
+from tests.runtime import settled, start_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,6 +1,8 @@
-"""An in-process runtime: a ``Pool`` serving on the test's event loop, the in-memory
-channel layer, the fake upstream; and real faults: database outages (``database_outage``)
-and a Redis of the test's own to restart (``own_redis``)."""
+"""An in-process runtime, as pytest fixtures (a plugin of ``tests/conftest.py``): pools
+serving on the test's event loop (``serving``), the in-memory channel layer or Redis
+(``redis_layer``), the fake upstream; real faults: database outages (``database_outage``)
+and a Redis of the test's own to restart (``own_redis``); and the helpers that wait on
+what a user would see (``settled``, ``until``, ``event_log``)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,10 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
-import redis
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
 from django.db import connection, connections
@@ -28,11 +29,11 @@ from maruntime.asyncdb import run_sync
 from maruntime.faults import DATABASE_FAULTS
 from maruntime.settings import redis_channel_layer
 from tests.fakes.redis_server import RedisServer
+from tests.redis_test_url import require_redis
+
+R = TypeVar("R")
 
 LEASE_SECONDS = 4.0
-REDIS_URL = os.environ.get(
-    "REDIS_TEST_URL", os.environ.get("MARUNTIME_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-)
 
 
 @pytest.fixture
@@ -50,16 +51,33 @@ def runtime_settings(settings: Any, fake_llm: Any, transactional_db: None) -> An
 @pytest.fixture
 def redis_layer(settings: Any) -> str:
     """The channel layer on the test Redis, under a prefix of this test's own."""
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        message = f"Redis is not reachable at {REDIS_URL}"
-        if os.environ.get("MARUNTIME_REQUIRE_REDIS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    url = require_redis()
     prefix = f"maruntime-test-{uuid.uuid4().hex[:10]}"
-    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, prefix=prefix)}
-    return REDIS_URL
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(url, prefix=prefix)}
+    return url
+
+
+class Serving:
+    """Pools serving on the test's event loop. ``serving()`` starts one; ``await
+    serving.stop(pool)`` stops it gracefully (as SIGTERM does) and waits until it is done."""
+
+    def __init__(self) -> None:
+        self.running: dict[Pool, asyncio.Task[None]] = {}
+
+    def __call__(self, *, listen: bool = False, **kwargs: Any) -> Pool:
+        """``listen``: with the wake-up listener on the channel layer, as ``runpool``."""
+        pool = Pool(concurrency=kwargs.pop("concurrency", 4), **kwargs)
+        self.running[pool] = asyncio.create_task(serve_pool(pool) if listen else pool.serve())
+        return pool
+
+    async def stop(self, pool: Pool, *, within: float = 30) -> float:
+        """Stop ``pool`` and wait for it to finish; returns the seconds that took."""
+        task = self.running.pop(pool)
+        assert not task.done(), f"pool {pool.worker_id} died: {task.exception()!r}"
+        started = time.monotonic()
+        pool.stop()
+        await asyncio.wait_for(task, within)
+        return time.monotonic() - started
 
 
 @pytest.fixture
@@ -78,22 +96,15 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-async def serving(runtime_settings: Any) -> AsyncIterator[Callable[..., Pool]]:
-    """``serving()`` starts a pool on this event loop; every pool started is stopped (and
-    must not have died) at the end of the test."""
-    running: list[tuple[Pool, asyncio.Task[None]]] = []
-
-    def start(*, listen: bool = False, **kwargs: Any) -> Pool:
-        """``listen``: with the wake-up listener on the channel layer, as ``runpool``."""
-        pool = Pool(concurrency=kwargs.pop("concurrency", 4), **kwargs)
-        running.append((pool, asyncio.create_task(serve_pool(pool) if listen else pool.serve())))
-        return pool
-
-    yield start
-    for pool, task in running:
+async def serving(runtime_settings: Any) -> AsyncIterator[Serving]:
+    """Start pools with ``serving()``; every pool still serving at the end of the test is
+    stopped, and must not have died meanwhile."""
+    pools = Serving()
+    yield pools
+    for pool, task in pools.running.items():
         assert not task.done(), f"pool {pool.worker_id} died: {task.exception()!r}"
         pool.stop()
-    await asyncio.wait_for(asyncio.gather(*(task for _, task in running)), 30)
+    await asyncio.wait_for(asyncio.gather(*pools.running.values()), 30)
 
 
 def start_session(template: str = "sgr_agent", task: str = "Research the thing") -> Session:
@@ -114,6 +125,19 @@ async def settled(session_id: Any, within: float = 30) -> Session:
                 return session
         await asyncio.sleep(0.05)
     raise AssertionError(f"session {session_id} still {state} after {within} s")
+
+
+async def until(predicate: Callable[[], R | None], within: float = 20, what: str = "") -> R:
+    """``predicate()``'s first truthy value, read off the event loop (it may query the
+    database) every 50 ms; fails after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with contextlib.suppress(*DATABASE_FAULTS):  # read through outages
+            value = await run_sync(predicate)()
+            if value:
+                return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {within} s: {what or predicate}")
 
 
 def event_log(session_id: Any) -> list[SessionEvent]:
