@@ -91,7 +91,7 @@ class Stack:
         self.processes.clear()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack_env(django_db_setup, django_db_blocker, fake_llm_server) -> dict[str, str]:
     with django_db_blocker.unblock():
         url = database_url(connection.settings_dict)
@@ -111,9 +111,56 @@ def stack_env(django_db_setup, django_db_blocker, fake_llm_server) -> dict[str, 
 
 @pytest.fixture(scope="module")
 def stack(stack_env, tmp_path_factory) -> Iterator[Stack]:
+    """Processes of this test module's own, stopped at its end."""
     running = Stack(stack_env, tmp_path_factory.mktemp("stack"))
     yield running
     running.stop()
+
+
+class SharedGateway:
+    """One all-in-one ``serve`` (gateway and pool) for the modules that only talk to a
+    default server, started when first asked for and kept from module to module: each start
+    costs seconds of CPU (imports, the embedding model). Every test seeds the database
+    afresh, so nothing a test leaves behind reaches the next one. A module whose own
+    processes must be the only ones claiming runs asks for ``exclusive_runs``, which stops
+    it; the next module that needs it starts it again."""
+
+    def __init__(self, env: dict[str, str], tmp: Path) -> None:
+        self._stack = Stack(env, tmp)
+        self._url = ""
+
+    def url(self) -> str:
+        if not self._url:
+            self._url = self._stack.gateway()
+        return self._url
+
+    def logs(self) -> str:
+        return self._stack.logs()
+
+    def stop(self) -> None:
+        self._stack.stop()
+        self._url = ""
+
+
+@pytest.fixture(scope="package")
+def shared_gateway(stack_env, tmp_path_factory) -> Iterator[SharedGateway]:
+    """Stopped at the end of tests/e2e: the in-process pools of the tests after it share
+    the database and must be the only ones serving it."""
+    shared = SharedGateway(stack_env, tmp_path_factory.mktemp("shared"))
+    yield shared
+    shared.stop()
+
+
+@pytest.fixture(scope="module")
+def server(shared_gateway: SharedGateway) -> str:
+    """The base URL of the shared all-in-one server."""
+    return shared_gateway.url()
+
+
+@pytest.fixture(scope="module")
+def exclusive_runs(shared_gateway: SharedGateway) -> None:
+    """No process but this module's own claims runs while it runs."""
+    shared_gateway.stop()
 
 
 @pytest.fixture

@@ -42,11 +42,6 @@ TIME_TOOL: Any = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(stack) -> str:
-    return stack.gateway()
-
-
 def _offered_answer_schema(request: dict[str, Any]) -> dict[str, Any]:
     variants = request["response_format"]["json_schema"]["schema"]["properties"]["function"]
     final = next(

@@ -19,11 +19,6 @@ from tests.gateway.test_housekeeping import LIBRECHAT_TITLE, OPEN_WEBUI_TITLE
 pytestmark = pytest.mark.usefixtures("seeded")
 
 
-@pytest.fixture(scope="module")
-def server(stack) -> str:
-    return stack.gateway()
-
-
 def _ask(base_url: str, messages: list[Any], **extra: Any) -> tuple[str, str]:
     """One non-streamed turn: the answer and the session id."""
     completion = client_for(base_url).chat.completions.create(

@@ -30,8 +30,7 @@ def node() -> str:
     return executable
 
 
-def test_openai_node_client(node, stack, fake_llm):
-    server = stack.gateway()
+def test_openai_node_client(node, server, fake_llm):
     fake_llm.script(
         *sgr_replies(("clarification", clarify_args("Which city?"))),
         *sgr_replies(("final_answer", final_args("Sunny in Oslo."))),

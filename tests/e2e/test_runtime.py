@@ -75,7 +75,7 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(stack: Stack, redis_url: str) -> Cluster:
+def cluster(stack: Stack, redis_url: str, exclusive_runs: None) -> Cluster:
     env = {
         "REDIS_URL": redis_url,
         "CHANNEL_LAYER_PREFIX": f"maruntime-test-{uuid.uuid4().hex[:10]}",

@@ -24,12 +24,12 @@ def printed_examples(log: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def banner(stack) -> str:
-    stack.gateway()
+def banner(server, shared_gateway) -> str:
+    """What the shared server printed when it started."""
     deadline = time.monotonic() + 10
-    while "Try it:" not in stack.logs() and time.monotonic() < deadline:
+    while "Try it:" not in shared_gateway.logs() and time.monotonic() < deadline:
         time.sleep(0.1)
-    return stack.logs()
+    return shared_gateway.logs()
 
 
 def test_every_printed_example_answers_outside_the_venv(banner, fake_llm):

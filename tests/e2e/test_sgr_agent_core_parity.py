@@ -20,11 +20,6 @@ from tests.fakes.sgr import final_args, hybrid_replies
 pytestmark = pytest.mark.usefixtures("seeded")
 
 
-@pytest.fixture(scope="module")
-def server(stack) -> str:
-    return stack.gateway()
-
-
 @pytest.fixture
 def memory_agent(tmp_path) -> None:
     repo = make_repo(tmp_path / "core", MAIN_LAYOUT)

@@ -21,7 +21,7 @@ REQUESTS = 20
 
 
 @pytest.fixture(scope="module")
-def gateways(stack) -> tuple[str, str]:
+def gateways(stack, exclusive_runs) -> tuple[str, str]:
     return stack.gateway(GATEWAY_AUTH="keys"), stack.gateway(GATEWAY_AUTH="keys")
 
 
