@@ -77,6 +77,9 @@ class Pool:
         claiming = Backoff(f"claiming runs in pool {self.worker_id}", logger)
         try:
             while not self.stopping.is_set():
+                # Cleared before the claim: a stop or a wake-up arriving while the claim
+                # waits for the database is kept, not lost until the next poll.
+                self._wakeup.clear()
                 wait = self.poll_seconds
                 try:
                     takeover_in = await self._claim()
@@ -85,7 +88,6 @@ class Pool:
                         wait = min(wait, takeover_in + TAKEOVER_SLACK_SECONDS)
                 except DATABASE_FAULTS as error:
                     wait = claiming.failed(error)
-                self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
             await self._drain()

@@ -310,3 +310,23 @@ async def test_an_instance_serves_session_after_session(serving, fake_llm):
     )
     assert instance.pk == busy.pk and instance.sessions_served == 4
     assert instance.current_session_id is None
+
+
+async def test_a_stop_that_comes_while_the_pool_claims_is_not_lost_until_the_next_poll(
+    serving, runtime_settings, monkeypatch
+):
+    runtime_settings.POOL_POLL_SECONDS = 60.0
+    claiming = threading.Event()
+    claim = services.run_claim
+
+    def slow_claim(**kwargs: Any) -> Any:
+        claiming.set()
+        time.sleep(0.5)  # the database is slow to answer
+        return claim(**kwargs)
+
+    monkeypatch.setattr(services, "run_claim", slow_claim)
+    pool = serving()
+    await asyncio.to_thread(claiming.wait, 10)
+    # SIGTERM's path, while the claim is in flight: the pool stops once it is back, not
+    # a poll interval (a minute) later.
+    assert await serving.stop(pool, within=20) < 20
