@@ -32,7 +32,20 @@ def store_key(*, scope: str, session_id: uuid.UUID, template: str, owner: str) -
         return f"owner:{template}:{owner}"
     if scope == "template":
         return f"template:{template}"
-    return f"session:{session_id}"
+    return f"{SESSION_STORE_PREFIX}{session_id}"
+
+
+SESSION_STORE_PREFIX = "session:"
+
+
+def session_of(store: str) -> uuid.UUID | None:
+    """The session whose own store ``store`` is, or None for a long-term store."""
+    if not store.startswith(SESSION_STORE_PREFIX):
+        return None
+    try:
+        return uuid.UUID(store.removeprefix(SESSION_STORE_PREFIX))
+    except ValueError:
+        return None
 
 
 def normalise(raw: object, *, what: str = "path") -> str:

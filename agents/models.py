@@ -8,6 +8,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from catalog.models import AgentTemplateVersion, PipelineVersion
 
@@ -158,6 +159,38 @@ class SessionEvent(models.Model):
         return f"{self.session_id}#{self.seq} {self.type}"
 
 
+class SessionCheckpoint(models.Model):
+    """The session row as it was when its events up to ``seq`` had been written: its
+    state, run state (``context``: messages, counters, plan, sources, pending call) and
+    pipeline position. One row per batch of appended events (a step's phase, a user
+    message, an approval), written by a database trigger on ``agents_session`` whenever
+    ``last_seq`` grows (migration 0010), so no writer of the session can forget it; never
+    updated afterwards. A fork at an event starts from the checkpoint of the batch that
+    wrote it (``agents.services.forks``). ``backfilled``: written by the migration for a
+    session that existed before checkpoints, whose earlier events have none."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="checkpoints")
+    seq = models.PositiveIntegerField()
+    state = models.CharField(max_length=30, choices=Session.State.choices)
+    context = models.JSONField(default=dict)
+    template_version = models.ForeignKey(
+        AgentTemplateVersion, on_delete=models.PROTECT, related_name="+"
+    )
+    pipeline_step = models.PositiveIntegerField(default=0)
+    result = models.TextField(blank=True, default="")
+    backfilled = models.BooleanField(default=False, db_default=False)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["session", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="checkpoint_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}@{self.seq} ({self.state})"
+
+
 class ToolExecution(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running"
@@ -301,6 +334,30 @@ class MemoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store}:{self.path}{'/' if self.kind == self.Kind.DIR else ''}"
+
+
+class MemoryChange(models.Model):
+    """One write to a session's own memory store, in order: the entry at ``path`` as the
+    write left it (``deleted``: gone). ``after_seq`` is the session's last event seq when
+    the write happened, so the store as of a checkpoint at seq N is every change with
+    ``after_seq < N`` replayed in ``id`` order (a tool's writes happen between its step's
+    decide and act batches). Written by ``agents.services.memory`` with each write; long-term
+    stores (per owner or template) are shared and have no journal."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="memory_changes")
+    after_seq = models.PositiveIntegerField()
+    path = models.CharField(max_length=500)
+    kind = models.CharField(max_length=4, choices=MemoryEntry.Kind.choices)
+    content = models.TextField(blank=True, default="")
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["session", "id"]
+        indexes = [models.Index(fields=["session", "after_seq"])]
+
+    def __str__(self) -> str:
+        gone = " (deleted)" if self.deleted else ""
+        return f"{self.session_id}@{self.after_seq} {self.path}{gone}"
 
 
 class TokenBudget(models.Model):

@@ -1,7 +1,9 @@
 """Every write to a memory store (``MemoryEntry`` rows; the rules are ``agents.memory``).
 
 Each write holds the store's transaction-scoped advisory lock, so two sessions sharing a
-long-term store cannot both pass the size check and together exceed it.
+long-term store cannot both pass the size check and together exceed it. A write to a
+session's own store is also journalled (``MemoryChange``, in the same transaction), so a
+fork can rebuild the store as it was at any event.
 """
 
 from __future__ import annotations
@@ -13,7 +15,26 @@ from django.db.models import Sum
 
 from agents import memory
 from agents.exceptions import MemoryRefused
-from agents.models import MemoryEntry
+from agents.models import MemoryChange, MemoryEntry, Session
+
+
+def _journal(store: str, path: str, *, kind: str, content: str = "", deleted: bool = False) -> None:
+    """Record what a write left at ``path`` in a session's own store (nothing for a
+    long-term store, or a session that is gone)."""
+    session_id = memory.session_of(store)
+    if session_id is None:
+        return
+    after_seq = Session.objects.filter(pk=session_id).values_list("last_seq", flat=True).first()
+    if after_seq is None:
+        return
+    MemoryChange.objects.create(
+        session_id=session_id,
+        after_seq=after_seq,
+        path=path,
+        kind=kind,
+        content=content,
+        deleted=deleted,
+    )
 
 
 def _lock(store: str) -> None:
@@ -24,13 +45,15 @@ def _lock(store: str) -> None:
 def _ensure_dirs(store: str, path: str, session_id: uuid.UUID | None) -> None:
     """Create the directories above ``path`` (refused where one of them is a file)."""
     for parent in memory.parents(path):
-        entry, _ = MemoryEntry.objects.get_or_create(
+        entry, created = MemoryEntry.objects.get_or_create(
             store=store,
             path=parent,
             defaults={"kind": MemoryEntry.Kind.DIR, "session_id": session_id},
         )
         if entry.kind != MemoryEntry.Kind.DIR:
             raise MemoryRefused(f"{parent} is a file, not a directory")
+        if created:
+            _journal(store, parent, kind=MemoryEntry.Kind.DIR)
 
 
 def _check_limits(store: str, path: str, new_size: int) -> None:
@@ -72,6 +95,7 @@ def memory_file_write(
             "session_id": session_id,
         },
     )
+    _journal(store, path, kind=MemoryEntry.Kind.FILE, content=content)
     return entry
 
 
@@ -95,6 +119,7 @@ def memory_file_replace(
     MemoryEntry.objects.filter(pk=entry.pk).update(
         content=content, size=size, session_id=session_id
     )
+    _journal(store, path, kind=MemoryEntry.Kind.FILE, content=content)
     return occurrences
 
 
@@ -102,9 +127,12 @@ def memory_file_replace(
 def memory_file_delete(*, store: str, path: str) -> bool:
     """Delete the file; False when there is no such file (directories are kept)."""
     _lock(store)
+    path = memory.file_path(path)
     deleted, _ = MemoryEntry.objects.filter(
-        store=store, path=memory.file_path(path), kind=MemoryEntry.Kind.FILE
+        store=store, path=path, kind=MemoryEntry.Kind.FILE
     ).delete()
+    if deleted:
+        _journal(store, path, kind=MemoryEntry.Kind.FILE, deleted=True)
     return bool(deleted)
 
 
