@@ -9,7 +9,7 @@ ANCHORS := $(MARUNTIME_CACHE)/anchors
 
 .PHONY: run test test-browser browser-deps lint bench bench-anchors migrate seed serve-gateway \
 	serve-admin pool llama-server llama-models test-real conformance sgr-agent-core-sdist open-webui \
-	node-clients chaos
+	test-open-webui node-clients chaos
 
 LLAMA_REQUIREMENTS := tests/real_servers/requirements.txt
 LLAMA_CPP_VERSION := $(shell sed -n 's/^llama-cpp-python.*==//p' $(LLAMA_REQUIREMENTS))
@@ -58,8 +58,9 @@ browser-deps:
 		$(SUDO) apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 chromium; }
 
 # Headless Chromium against real servers; screenshots are kept under test-artifacts/.
+# Open WebUI's test has its own target (it needs Open WebUI installed, and minutes).
 test-browser: $(VENV)/.installed browser-deps
-	$(PY) -m pytest -m browser tests/browser
+	$(PY) -m pytest -m "browser and not open_webui" tests/browser
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -146,6 +147,11 @@ $(OPEN_WEBUI_VENV)/.installed:
 	touch $@
 
 open-webui: $(OPEN_WEBUI_VENV)/.installed
+
+# Open WebUI in Chromium against the all-in-one server (tests/browser/test_open_webui.py): a
+# three-turn conversation with a clarification; its first start takes minutes.
+test-open-webui: $(VENV)/.installed browser-deps open-webui
+	MARUNTIME_OPEN_WEBUI=$(OPEN_WEBUI_VENV)/bin/open-webui $(PY) -m pytest -m open_webui tests/browser
 
 $(NODE_CLIENTS)/.installed:
 	mkdir -p $(NODE_CLIENTS)
