@@ -91,6 +91,11 @@ class Run(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     attempt = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
+    # The daily token budget of the key whose request queued this run (0: none), which its
+    # steps' reservations are held to, and the tokens reserved when it was admitted, held
+    # until its first step's reservation replaces them (``agents.services.budgets``).
+    token_limit = models.PositiveBigIntegerField(default=0)
+    tokens_held = models.PositiveBigIntegerField(default=0)
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -363,22 +368,23 @@ class MemoryChange(models.Model):
 class TokenBudget(models.Model):
     """An owner's daily token budget and what today has taken of it.
 
-    ``used`` counts the tokens of settled calls, ``reserved`` those of calls in flight
-    (each reserved its ``max_tokens`` plus its prompt's size before it was sent). A
-    reservation is taken only while ``used + reserved`` stays within ``tokens_per_day``,
-    under this row's lock, so every gateway and worker agrees and parallel calls cannot
-    overshoot the budget by more than what the reservations underestimated. ``day`` is the
-    day (in ``TIME_ZONE``) the counters are for: the first reservation of a new day starts
-    them afresh. Owners without a row have no budget (``agents.services.budgets``).
+    ``used`` counts the tokens of settled calls, ``reserved`` those of steps in flight (each
+    reserved its ``max_tokens`` plus its prompt's size before its calls were sent); the
+    admitted runs that have not started a step yet hold theirs on the run
+    (``Run.tokens_held``, counted while the run is pending or active). A reservation is
+    taken only while ``used``, ``reserved``, the holds and itself stay within the limit of
+    the key that made the request (``Run.token_limit``), under this row's lock, so every
+    gateway and worker agrees and parallel calls cannot overshoot the budget by more than
+    what the reservations underestimated. ``day`` is the day (in ``TIME_ZONE``) the counters
+    are for: the first reservation of a new day starts them afresh. Owners without a row
+    have no budget (``agents.services.budgets``).
     """
 
     owner = models.CharField(max_length=100, unique=True)
-    # The limit of the key that last queued a run for this owner (keys of a tenant share it).
-    tokens_per_day = models.PositiveBigIntegerField()
     day = models.DateField()
     used = models.PositiveBigIntegerField(default=0)
     reserved = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"{self.owner}: {self.used}+{self.reserved}/{self.tokens_per_day} on {self.day}"
+        return f"{self.owner}: {self.used} used, {self.reserved} reserved on {self.day}"

@@ -14,6 +14,8 @@ from agents import memory
 from agents.exceptions import InvalidInput, MemoryRefused, SessionNotFound
 from agents.models import Artifact, MemoryEntry, Run, Session, SessionEvent
 from agents.services import rows
+from agents.targets import AgentTarget, ChatTarget, SessionTarget
+from catalog.selectors import model_resolve, template_version_for_step
 
 
 def _uuid(value: str | uuid.UUID) -> uuid.UUID | None:
@@ -42,7 +44,41 @@ def session_get(*, session_id: str | uuid.UUID, owner: str = "") -> Session:
     return session
 
 
+def chat_target(*, model: str, owner: str) -> ChatTarget:
+    """What a chat request's ``model`` names, resolved once: the caller's session (an id),
+    else a template or pipeline (``name``, ``name@version``) with the template versions it
+    runs. Raises ``SessionNotFound`` for an id that is not one of ``owner``'s sessions
+    (another tenant's looks exactly like a missing one) and ``CatalogNotFound`` for any
+    other name."""
+    if is_session_id(model):
+        return SessionTarget(
+            session=session_get(session_id=model, owner=owner), model=model, named=True
+        )
+    resolved = model_resolve(model)
+    if resolved.pipeline_version is None:
+        assert resolved.template_version is not None
+        return AgentTarget(model=model, versions=(resolved.template_version,))
+    steps = tuple(
+        template_version_for_step(template=step["template"], version=step["version"])
+        for step in resolved.pipeline_version.steps
+    )
+    return AgentTarget(model=model, versions=steps, pipeline_version=resolved.pipeline_version)
+
+
+def session_target(*, session_id: str | uuid.UUID, owner: str, model: str) -> SessionTarget:
+    """The caller's session a request continues without naming it (the conversation it
+    resends, the client tool call it answers); ``SessionNotFound`` when ``owner`` has none
+    with that id."""
+    session = session_get(session_id=session_id, owner=owner)
+    return SessionTarget(session=session, model=model, named=False)
+
+
+SESSION_STATES = frozenset(Session.State.values)
+
+
 def sessions_list(*, owner: str = "", state: str = "", template: str = "") -> QuerySet[Session]:
+    """The sessions ``owner`` sees (every one for ''), newest first; ``state`` is one of
+    ``SESSION_STATES`` or ''."""
     sessions = Session.objects.select_related("template_version__template")
     if owner:
         sessions = sessions.filter(owner=owner)
@@ -114,6 +150,11 @@ def latest_turns_with_transcript(
 def events_after(*, session_id: uuid.UUID, after: int, limit: int = 500) -> list[rows.EventRow]:
     """What a follower reads on every wake-up: hand-written SQL (``agents.services.rows``)."""
     return rows.events_after(session_id=session_id, after=after, limit=limit)
+
+
+def sessions_last_seq(*, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Each existing session's last event seq (what followers compare their position to)."""
+    return dict(Session.objects.filter(pk__in=session_ids).values_list("pk", "last_seq"))
 
 
 def session_settled_at(*, session_id: uuid.UUID) -> int | None:

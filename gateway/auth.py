@@ -1,5 +1,5 @@
-"""Who is calling ``/v1`` and what they may do: API key authentication, model scopes and
-the per-key limits (requests per minute, concurrent runs, tokens per day).
+"""Who is calling ``/v1``: API key authentication into a ``Caller`` (``gateway.caller``, its
+scopes and limits) and the requests-per-minute limit, checked here.
 
 ``GATEWAY_AUTH=keys`` turns this on (the default in production); ``off`` leaves every
 request anonymous, as in development. ``/healthz``, ``/readyz`` and ``/metrics`` stay open
@@ -18,10 +18,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from agents.selectors import is_session_id
-from agents.services import token_budget_admit
-from catalog.policies import ToolScope
 from gateway import services
+from gateway.caller import ANONYMOUS, Caller
 from gateway.models import ApiKey
 from maruntime.asyncdb import run_sync
 from maruntime.errors import DomainError, RateLimited
@@ -35,12 +33,6 @@ WINDOW_SECONDS = 60
 class InvalidApiKey(DomainError):
     code = "invalid_api_key"
     http_status = 401
-    error_type = "invalid_request_error"
-
-
-class ModelNotAllowed(DomainError):
-    code = "model_not_allowed"
-    http_status = 403
     error_type = "invalid_request_error"
 
 
@@ -79,81 +71,6 @@ def api_key_authenticate(*, header: str) -> ApiKey:
         raise InvalidApiKey(f"The API key {_masked(plain)} has expired.")
     services.api_key_touch(api_key=api_key)
     return api_key
-
-
-# --- model scope ---------------------------------------------------------------------------
-
-
-def request_api_key(request: HttpRequest) -> ApiKey | None:
-    return getattr(request, "api_key", None)
-
-
-def scope_allows(api_key: ApiKey | None, model: str) -> bool:
-    """Whether the key may use ``model`` (``name`` or ``name@version``); no key: yes."""
-    if api_key is None or not api_key.templates:
-        return True
-    return model.partition("@")[0] in api_key.templates
-
-
-def allowed_templates(request: HttpRequest) -> list[str] | None:
-    """The templates the caller's key is scoped to; None means every template."""
-    api_key = request_api_key(request)
-    return list(api_key.templates) if api_key is not None and api_key.templates else None
-
-
-def caller_run_limit(request: HttpRequest) -> int:
-    """The caller's key's limit on sessions with an active run (0: none), enforced by the
-    agents services in the transaction that queues the run, so racing requests cannot
-    exceed it."""
-    api_key = request_api_key(request)
-    return api_key.concurrent_runs if api_key is not None else 0
-
-
-def caller_tool_scope(request: HttpRequest) -> ToolScope | None:
-    """The caller's key's limits on tools; None when the caller has none."""
-    api_key = request_api_key(request)
-    if api_key is None:
-        return None
-    scope = api_key.tool_scope()
-    return None if scope.unrestricted else scope
-
-
-def model_allowed(request: HttpRequest, model: str) -> bool:
-    """For views that list or show models: is ``model`` in the caller's scope?"""
-    return scope_allows(request_api_key(request), model)
-
-
-def require_model(request: HttpRequest, model: str) -> None:
-    if not model_allowed(request, model):
-        raise ModelNotAllowed(f"This API key may not use the model '{model}'", param="model")
-
-
-def authorize_passthrough(request: HttpRequest, model: str) -> None:
-    """A passthrough model must be in the key's model scope; a key with a daily token
-    budget may not use passthrough, which is not metered (only sessions count tokens)."""
-    require_model(request, model)
-    api_key = request_api_key(request)
-    if api_key is not None and api_key.tokens_per_day:
-        raise ModelNotAllowed(
-            f"This key has a daily token budget, which meters agent sessions only; the "
-            f"passthrough model '{model}' is not metered, so this key may not use it",
-            param="model",
-        )
-
-
-def _check_run_start(api_key: ApiKey, model: str) -> None:
-    """Scope and tokens per day, before a run is queued (the concurrent-run limit is
-    checked where the run is queued: ``caller_run_limit``). Also sets the owner's daily
-    token budget to this key's."""
-    scoped = model
-    if model and is_session_id(model):
-        scoped = services.session_model_name(session_id=model, owner=api_key.owner) or ""
-    if scoped and not scope_allows(api_key, scoped):
-        raise ModelNotAllowed(f"This API key may not use the model '{model}'", param="model")
-    if api_key.tokens_per_day:
-        # Refused once the day's budget is spent or held by calls in flight; each step
-        # then reserves its own share before its LLM calls (agents.services.budgets).
-        token_budget_admit(owner=api_key.owner, tokens_per_day=api_key.tokens_per_day, tokens=1)
 
 
 # --- requests per minute -------------------------------------------------------------------
@@ -216,20 +133,22 @@ def _redis_windows() -> RedisWindows | None:
     return _redis
 
 
-async def _check_rate(api_key: ApiKey) -> None:
-    limit = api_key.requests_per_minute
+async def rate_limit(caller: Caller) -> None:
+    """Count the request against the caller's requests-per-minute limit; raises
+    ``RateLimited`` (429 with Retry-After) past it. Nothing to count without a limit."""
+    limit = caller.requests_per_minute
     if not limit:
         return
     shared = _redis_windows()
     if shared is None:
-        count, reset = _local.hit(api_key.prefix)
+        count, reset = _local.hit(caller.key_prefix)
     else:
         try:
-            count, reset = await shared.hit(api_key.prefix)
+            count, reset = await shared.hit(caller.key_prefix)
         except aioredis.RedisError as exc:
             # Degrade to this process's own count rather than refuse every request.
             logger.warning("rate limit counter unavailable, counting locally: %s", exc)
-            count, reset = _local.hit(api_key.prefix)
+            count, reset = _local.hit(caller.key_prefix)
     if count > limit:
         raise RateLimited(
             f"Rate limit reached on requests per min (RPM): limit {limit}. "
@@ -241,22 +160,24 @@ async def _check_rate(api_key: ApiKey) -> None:
 # --- the one entry point -------------------------------------------------------------------
 
 
-async def authorize(request: HttpRequest) -> None:
-    """Authenticate the caller and apply its key's limits; sets ``request.api_key`` and
-    ``request.api_key_owner``. Raises ``InvalidApiKey`` (401), ``ModelNotAllowed`` (403)
-    or ``RateLimited`` (429 with Retry-After)."""
+def _caller_of(api_key: ApiKey) -> Caller:
+    scope = api_key.tool_scope()
+    return Caller(
+        key_prefix=api_key.prefix,
+        owner=api_key.owner,
+        is_admin=api_key.is_admin,
+        templates=frozenset(api_key.templates or ()),
+        tool_scope=None if scope.unrestricted else scope,
+        requests_per_minute=api_key.requests_per_minute,
+        concurrent_runs=api_key.concurrent_runs,
+        tokens_per_day=api_key.tokens_per_day,
+    )
+
+
+async def authenticate(request: HttpRequest) -> Caller:
+    """The request's caller; the anonymous caller when keys are not required. Raises
+    ``InvalidApiKey`` (401). Its requests-per-minute limit is ``rate_limit``'s."""
     if not keys_required():
-        return
-    api_key = await run_sync(api_key_authenticate)(header=request.headers.get("Authorization", ""))
-    request.api_key = api_key  # type: ignore[attr-defined]
-    request.api_key_owner = api_key.owner  # type: ignore[attr-defined]
-    await _check_rate(api_key)
-
-
-async def authorize_run_start(request: HttpRequest, model: str) -> None:
-    """Before a run is queued for ``model`` (a name or a session id): the key's model
-    scope and daily-token limit. Raises ``ModelNotAllowed`` (403) or ``RateLimited`` (429
-    with Retry-After); nothing to check without a key."""
-    api_key = request_api_key(request)
-    if api_key is not None:
-        await run_sync(_check_run_start)(api_key, model)
+        return ANONYMOUS
+    header = request.headers.get("Authorization", "")
+    return _caller_of(await run_sync(api_key_authenticate)(header=header))

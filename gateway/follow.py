@@ -30,9 +30,8 @@ from typing import Any, TypeVar
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from agents.models import Session
 from agents.notify import session_group
-from agents.selectors import events_after
+from agents.selectors import events_after, sessions_last_seq
 from gateway.chunks import EventView
 from maruntime.asyncdb import call_retrying, run_sync
 from maruntime.faults import DATABASE_FAULTS, Backoff
@@ -54,10 +53,6 @@ class Follower:
     session_id: uuid.UUID
     after: int
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-def _last_seqs(session_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    return dict(Session.objects.filter(pk__in=session_ids).values_list("pk", "last_seq"))
 
 
 class SessionWatch:
@@ -156,7 +151,7 @@ class SessionWatch:
             if not self.followers:
                 continue
             try:
-                seqs = await run_sync(_last_seqs)(list(self.followers))
+                seqs = await run_sync(sessions_last_seq)(session_ids=list(self.followers))
                 polling.reset()
             except DATABASE_FAULTS as error:
                 polling.failed(error)

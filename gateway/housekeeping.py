@@ -16,11 +16,10 @@ from typing import Any
 
 from django.http import HttpResponseBase
 
-from agents.engine.llm import Upstream, resolve_upstream
+from agents.engine.llm import resolve_upstream
+from agents.targets import AgentTarget
 from catalog.policies import LLMPolicy
-from catalog.selectors import model_resolve, template_version_for_step
 from gateway.passthrough import forward_chat
-from maruntime.asyncdb import run_sync
 from maruntime.observability import HOUSEKEEPING_REQUESTS
 
 INSTRUCTION_ROLES = frozenset({"system", "developer"})
@@ -100,21 +99,13 @@ def recognise(messages: Any) -> Housekeeping | None:
 _OWN_FIELDS = ("stream_format", "on_busy", "cancel_on_disconnect", "approve", "user_context")
 
 
-def _agent_upstream(model: str) -> Upstream:
-    """The upstream the agent ``model`` talks to (a pipeline's: its first step's)."""
-    resolved = model_resolve(model)
-    version = resolved.template_version
-    if version is None:
-        assert resolved.pipeline_version is not None
-        step = resolved.pipeline_version.steps[0]
-        version = template_version_for_step(template=step["template"], version=step["version"])
-    return resolve_upstream(LLMPolicy.model_validate(version.llm_policy))
-
-
-async def housekeeping_chat(body: dict[str, Any], kind: Housekeeping) -> HttpResponseBase:
-    """Answer the request with the agent's upstream model, as a plain completion (streamed
-    or not, as asked); its answer comes back as the upstream sent it."""
-    upstream = await run_sync(_agent_upstream)(body["model"])
+async def housekeeping_chat(
+    body: dict[str, Any], kind: Housekeeping, target: AgentTarget
+) -> HttpResponseBase:
+    """Answer the request with the upstream model of the agent ``target`` names (a
+    pipeline's: its first step's), as a plain completion (streamed or not, as asked); its
+    answer comes back as the upstream sent it."""
+    upstream = resolve_upstream(LLMPolicy.model_validate(target.versions[0].llm_policy))
     forwarded = {k: v for k, v in body.items() if k not in _OWN_FIELDS}
     forwarded["model"] = upstream.model
     HOUSEKEEPING_REQUESTS.labels(kind.front_end, kind.task).inc()

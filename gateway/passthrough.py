@@ -1,8 +1,9 @@
 """Passthrough: with ``GATEWAY_PASSTHROUGH`` on, a chat completion for a model the catalog
-does not know (not a template, pipeline or session) goes to the upstream LLM
-(``OPENAI_BASE_URL``, ``OPENAI_API_KEY``) as received, and its answer comes back as the
-upstream sent it: status, content type and bytes, streamed chunk by chunk. Nothing is
-parsed on the way (DESIGN §8), so passthrough requests run no agent and write no session.
+does not know (not a template, pipeline or session: ``gateway.targets`` decides) goes to
+the upstream LLM (``OPENAI_BASE_URL``, ``OPENAI_API_KEY``) as received, and its answer
+comes back as the upstream sent it: status, content type and bytes, streamed chunk by
+chunk. Nothing is parsed on the way (DESIGN §8), so passthrough requests run no agent and
+write no session.
 """
 
 from __future__ import annotations
@@ -18,11 +19,7 @@ from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from agents.engine.llm import Upstream, resolve_upstream
 from agents.exceptions import UpstreamFailed
-from agents.selectors import is_session_id
-from catalog.exceptions import CatalogNotFound
 from catalog.policies import LLMPolicy
-from catalog.selectors import model_resolve
-from maruntime.asyncdb import run_sync
 from maruntime.loops import PerLoop
 from maruntime.observability import PASSTHROUGH_REQUESTS
 
@@ -46,21 +43,6 @@ _clients: PerLoop[httpx.AsyncClient] = PerLoop(_new_client)
 
 def _client() -> httpx.AsyncClient:
     return _clients.get()
-
-
-def _is_catalog_model(model: str) -> bool:
-    try:
-        model_resolve(model)
-    except CatalogNotFound:
-        return False
-    return True
-
-
-async def is_passthrough(model: Any) -> bool:
-    """Whether this request's ``model`` goes to the upstream unchanged."""
-    if not settings.GATEWAY_PASSTHROUGH or not isinstance(model, str) or not model.strip():
-        return False
-    return not is_session_id(model) and not await run_sync(_is_catalog_model)(model)
 
 
 async def upstream_models() -> list[dict[str, Any]]:

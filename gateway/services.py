@@ -1,4 +1,4 @@
-"""API key lifecycle (issue, revoke, note use) and the session facts the key checks need."""
+"""API key lifecycle: issue, revoke, note use."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from agents.models import Session
 from catalog.policies import RISK_ORDER
 from gateway.models import ApiKey
 from maruntime.errors import InvalidInput, NotFound
@@ -127,16 +126,3 @@ def api_key_touch(*, api_key: ApiKey) -> None:
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
-
-
-def session_model_name(*, session_id: str, owner: str) -> str | None:
-    """The model a session of ``owner`` was started with (its pipeline's or template's
-    name); None when ``owner`` has no such session, so that another tenant's session looks
-    exactly like a missing one (the caller then answers 404, never a 403 that would tell
-    the id exists)."""
-    row = (
-        Session.objects.filter(pk=session_id, owner=owner)
-        .values_list("pipeline_version__pipeline__name", "template_version__template__name")
-        .first()
-    )
-    return (row[0] or row[1]) if row else None

@@ -13,15 +13,17 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
-from catalog.models import AgentTemplateVersion, ToolVersion
 from catalog.policies import RISK_ORDER
 from catalog.selectors import active_template_versions, active_tool_versions
 from retrieval.embedding import Embedder, get_embedder
 from retrieval.models import HNSW_EF_CONSTRUCTION, HNSW_M, IndexEntry, vector_index_name
+
+if TYPE_CHECKING:
+    from catalog.models import AgentTemplateVersion, ToolVersion
 
 logger = logging.getLogger(__name__)
 

@@ -221,11 +221,6 @@ def _error_event(error: DomainError, step: int) -> NewEvent:
     return NewEvent(Event.ERROR, payload, step)
 
 
-# A conservative tokens-per-character figure for prompts (English averages about 4 characters
-# a token): reservations err towards refusing.
-PROMPT_CHARS_PER_TOKEN = 3
-
-
 def _reservation_tokens(
     definition: AgentDefinition, messages: list[dict[str, Any]], offered: tuple[ToolSpec, ...]
 ) -> int:
@@ -235,11 +230,13 @@ def _reservation_tokens(
         len(spec.description) + len(json.dumps(spec.input_schema)) for spec in offered
     )
     calls = 2 if definition.flavour == "sgr_tool_calling" else 1
-    return calls * (prompt_chars // PROMPT_CHARS_PER_TOKEN + 1 + definition.llm.max_tokens)
+    return services.token_estimate(
+        prompt_chars=prompt_chars, max_tokens=definition.llm.max_tokens, calls=calls
+    )
 
 
 async def _reserve_tokens(
-    owner: str, tokens: Callable[[], int]
+    owner: str, run_id: int, tokens: Callable[[], int]
 ) -> services.TokenReservation | None:
     """A reservation of ``tokens()`` on ``owner``'s daily budget for a step's LLM calls
     (``agents.services.budgets``), settled by the caller with what the calls charged;
@@ -248,7 +245,7 @@ async def _reserve_tokens(
     if not owner:
         return None
     reserved: services.TokenReservation | None = await run_sync(services.token_reserve)(
-        owner=owner, tokens=tokens()
+        owner=owner, tokens=tokens(), run_id=run_id
     )
     return reserved
 
@@ -297,7 +294,9 @@ async def _decide(
     ]
     ledger = StepLedger()
     reservation = await _reserve_tokens(
-        scope.session.owner, lambda: _reservation_tokens(definition, messages, offered)
+        scope.session.owner,
+        scope.run_id,
+        lambda: _reservation_tokens(definition, messages, offered),
     )
     try:
         decision = await FLAVOURS[definition.flavour](definition, messages, offered, step, ledger)

@@ -6,7 +6,9 @@ Callers import from here: ``from agents import services`` / ``services.step_reco
 
 from agents.services.budgets import (
     TokenReservation,
-    token_budget_admit,
+    token_admit,
+    token_estimate,
+    token_hold,
     token_reserve,
     token_settle,
 )
@@ -80,7 +82,9 @@ __all__ = [
     "session_start",
     "session_tool_result",
     "step_record",
-    "token_budget_admit",
+    "token_admit",
+    "token_estimate",
+    "token_hold",
     "token_reserve",
     "token_settle",
     "tool_execution_begin",

@@ -3,6 +3,7 @@ chat turn the gateway asks for."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,13 @@ from agents.exceptions import (
     ToolResultNotPending,
 )
 from agents.models import Artifact, Run, Session, SessionEvent
+from agents.services.budgets import token_admit, token_estimate, token_hold
 from agents.services.context import absorb_user_message, new_context
 from agents.services.events import NewEvent, append_events, insert_events
 from agents.services.runs import close_run_as_cancelled, lock_owned_run, queue_run
+from agents.targets import ChatTarget, SessionTarget
 from catalog.models import AgentTemplateVersion, PipelineVersion
-from catalog.policies import ToolPolicy, ToolScope
+from catalog.policies import ExecutionPolicy, LLMPolicy, ToolPolicy, ToolScope
 from catalog.selectors import active_tool_versions
 from maruntime.observability import TOOL_APPROVALS
 
@@ -91,6 +94,32 @@ def _check_tool_scope(scope: ToolScope, versions: list[AgentTemplateVersion]) ->
                 "whose tool scope includes it",
                 param="model",
             )
+
+
+def _first_step_tokens(version: AgentTemplateVersion, prompt_chars: int) -> int:
+    """What a run's first step may use at most, for its admission: the template's per-call
+    ``max_tokens`` (the hybrid flavour makes two calls a step) plus a prompt of
+    ``prompt_chars`` characters and the template's system prompt."""
+    return token_estimate(
+        prompt_chars=len(version.system_prompt) + prompt_chars,
+        max_tokens=LLMPolicy.model_validate(version.llm_policy).max_tokens,
+        calls=2 if version.flavour == "sgr_tool_calling" else 1,
+    )
+
+
+def _admit_continuation(session: Session, owner: str, tokens_per_day: int, text: str) -> int:
+    """Admit a new turn of ``session`` (``text``: what the client adds) against the daily
+    budget ``tokens_per_day`` of the key that asks: the tokens to hold on its run, 0
+    without a budget; ``TokenBudgetExhausted`` (429) when they do not fit. The budget row
+    stays locked until the caller's transaction ends (``token_admit``)."""
+    if not tokens_per_day:
+        return 0
+    tokens = _first_step_tokens(
+        session.template_version,
+        len(json.dumps(session.context, ensure_ascii=False)) + len(text),
+    )
+    token_admit(owner=owner, tokens_per_day=tokens_per_day, tokens=tokens)
+    return tokens
 
 
 @transaction.atomic
@@ -247,12 +276,16 @@ def session_approve(
     approver: str = "",
     tool_scope: ToolScope | None = None,
     max_active_runs: int = 0,
+    tokens_per_day: int = 0,
 ) -> tuple[Session, Run]:
     """A person's answer to the pending call of a session waiting for approval: recorded,
-    and a run queued that executes the call (approved) or tells the model it was declined.
+    and a run queued that executes the call (approved) or tells the model it was declined
+    (``tokens_per_day``: the daily token budget of the key that asks, which must admit the
+    run's first step, ``agents.services.budgets``).
     A caller whose tool scope keeps the tool out cannot approve it (403); anything but a
     waiting session answers 409. Refusals write nothing."""
     session = _locked_session(session_id, owner)
+    admitted = _admit_continuation(session, owner, tokens_per_day, reason)
     pending = session.context.get("pending_call")
     if session.state != Session.State.WAITING_FOR_APPROVAL or not pending:
         raise ApprovalNotPending(
@@ -279,6 +312,8 @@ def session_approve(
         run,
         [NewEvent(SessionEvent.Type.APPROVAL, payload, int(pending["step"]))],
     )
+    if tokens_per_day:
+        token_hold(run=run, tokens_per_day=tokens_per_day, tokens=admitted)
     return session, run
 
 
@@ -366,7 +401,7 @@ class Turn:
 
 def chat_turn(
     *,
-    model: str,
+    target: ChatTarget,
     task: str,
     owner: str = "",
     on_busy: str | None = None,
@@ -374,43 +409,118 @@ def chat_turn(
     approve: bool | None = None,
     max_active_runs: int = 0,
     conversation: Conversation | None = None,
-    continues: uuid.UUID | None = None,
     transcript_hash: str = "",
     answer_schema: dict[str, Any] | None = None,
     client_tools: list[dict[str, Any]] | None = None,
     tool_result: ToolResult | None = None,
+    tokens_per_day: int = 0,
 ) -> Turn:
-    """Start a session for a template or pipeline, or continue the session ``model`` names
-    or the one a client's conversation ``continues`` (``approve``: the answer to its
-    pending approval, ``task`` then the comment). ``conversation``: what the client sent
-    before ``task``; ``transcript_hash``: its hash with ``task``, kept on the run so the
-    conversation's next request finds this session; ``answer_schema``: the JSON Schema
-    the turn's final answer follows (the client's ``response_format``); ``client_tools``:
-    the client's tools the agent may call; ``tool_result``: the client's result of the call
-    its session waits for (which names the session). Refuses before
-    writing anything when the agent has no upstream configured (503), requires a tool
-    ``tool_scope`` keeps out (403), or the owner has ``max_active_runs`` (429)."""
+    """Start a session of the template or pipeline ``target`` names, or continue the
+    session it names (``approve``: the answer to its pending approval, ``task`` then the
+    comment; ``tool_result``: the client's result of the call it waits for). The target is
+    resolved by the caller, once (``agents.selectors.chat_target``). ``conversation``: what
+    the client sent before ``task``; ``transcript_hash``: its hash with ``task``, kept on
+    the run so the conversation's next request finds this session; ``answer_schema``: the
+    JSON Schema the turn's final answer follows (the client's ``response_format``);
+    ``client_tools``: the client's tools the agent may call; ``tokens_per_day``: the daily
+    token budget of the key that asks (0: none). Refuses before writing anything when the
+    agent has no upstream configured (503), requires a tool ``tool_scope`` keeps out (403),
+    the owner has ``max_active_runs`` (429), or the turn's first step does not fit the
+    budget (429)."""
     from agents.engine.llm import resolve_upstream
-    from agents.selectors import is_session_id, session_get
-    from catalog.policies import ExecutionPolicy, LLMPolicy
-    from catalog.selectors import model_resolve, template_version_for_step
 
     conversation = conversation or Conversation()
-    if approve is not None and not is_session_id(model):
+    if isinstance(target, SessionTarget):
+        return _continue_session(
+            target,
+            task=task,
+            owner=owner,
+            on_busy=on_busy,
+            tool_scope=tool_scope,
+            approve=approve,
+            max_active_runs=max_active_runs,
+            conversation=conversation,
+            transcript_hash=transcript_hash,
+            answer_schema=answer_schema,
+            client_tools=client_tools,
+            tool_result=tool_result,
+            tokens_per_day=tokens_per_day,
+        )
+    if approve is not None:
         raise InvalidMessage(
             "approve answers a session's pending approval: model must be the session id",
             param="approve",
         )
-    named = (
-        tool_result.session_id
-        if tool_result is not None
-        else continues or (model if is_session_id(model) else None)
-    )
-    if named is not None:
-        existing = session_get(session_id=named, owner=owner)
-        policy = ExecutionPolicy.model_validate(existing.template_version.execution_policy)
+    first = target.versions[0]
+    with transaction.atomic():
+        # Admitted first (429 before anything else is refused or written); the budget row
+        # stays locked until the run that holds the reservation is committed.
+        tokens = 0
+        if tokens_per_day:
+            said = [conversation.history, conversation.instructions, conversation.user_context]
+            tokens = _first_step_tokens(
+                first,
+                len(first.initial_user_prompt)
+                + len(task)
+                + len(json.dumps(said, ensure_ascii=False)),
+            )
+            token_admit(owner=owner, tokens_per_day=tokens_per_day, tokens=tokens)
+        resolve_upstream(LLMPolicy.model_validate(first.llm_policy))
+        if tool_scope is not None:
+            _check_tool_scope(tool_scope, list(target.versions))
+        session, run = session_start(
+            template_version=first,
+            task=task,
+            owner=owner,
+            pipeline_version=target.pipeline_version,
+            pipeline_plan=[v.pk for v in target.versions] if target.pipeline_version else [],
+            tool_scope=tool_scope,
+            max_active_runs=max_active_runs,
+            conversation=conversation,
+            transcript_hash=transcript_hash,
+            answer_schema=answer_schema,
+            client_tools=client_tools,
+        )
+        if tokens:
+            token_hold(run=run, tokens_per_day=tokens_per_day, tokens=tokens)
+    policy = ExecutionPolicy.model_validate(first.execution_policy)
+    return Turn(session, run, target.model, 0, policy.stream_format, resumed=False)
+
+
+def _continue_session(
+    target: SessionTarget,
+    *,
+    task: str,
+    owner: str,
+    on_busy: str | None,
+    tool_scope: ToolScope | None,
+    approve: bool | None,
+    max_active_runs: int,
+    conversation: Conversation,
+    transcript_hash: str,
+    answer_schema: dict[str, Any] | None,
+    client_tools: list[dict[str, Any]] | None,
+    tool_result: ToolResult | None,
+    tokens_per_day: int,
+) -> Turn:
+    """``chat_turn`` on a session: the client's tool result, an approval, or a message."""
+    from agents.engine.llm import resolve_upstream
+
+    existing = target.session
+    if approve is not None and tool_result is None and not target.named:
+        raise InvalidMessage(
+            "approve answers a session's pending approval: model must be the session id",
+            param="approve",
+        )
+    policy = ExecutionPolicy.model_validate(existing.template_version.execution_policy)
+    after = existing.last_seq
+    with transaction.atomic():
+        tokens = 0
+        if approve is None or tool_result is not None:
+            # An approval is admitted by session_approve, once it holds the session's lock.
+            said = tool_result.content if tool_result is not None else task
+            tokens = _admit_continuation(existing, owner, tokens_per_day, said)
         resolve_upstream(LLMPolicy.model_validate(existing.template_version.llm_policy))
-        after = existing.last_seq
         if tool_result is not None:
             session, run = session_tool_result(
                 result=tool_result,
@@ -428,6 +538,7 @@ def chat_turn(
                 approver=owner,
                 tool_scope=tool_scope,
                 max_active_runs=max_active_runs,
+                tokens_per_day=tokens_per_day,
             )
         else:
             session, run = session_message(
@@ -443,36 +554,9 @@ def chat_turn(
                 answer_schema=answer_schema,
                 client_tools=client_tools,
             )
-        return Turn(session, run, model, after, policy.stream_format, resumed=True)
-    resolved = model_resolve(model)
-    if resolved.pipeline_version is not None:
-        steps = [
-            template_version_for_step(template=step["template"], version=step["version"])
-            for step in resolved.pipeline_version.steps
-        ]
-        plan = [version.pk for version in steps]
-    else:
-        assert resolved.template_version is not None
-        steps, plan = [resolved.template_version], []
-    first = steps[0]
-    resolve_upstream(LLMPolicy.model_validate(first.llm_policy))
-    if tool_scope is not None:
-        _check_tool_scope(tool_scope, steps)
-    session, run = session_start(
-        template_version=first,
-        task=task,
-        owner=owner,
-        pipeline_version=resolved.pipeline_version,
-        pipeline_plan=plan,
-        tool_scope=tool_scope,
-        max_active_runs=max_active_runs,
-        conversation=conversation,
-        transcript_hash=transcript_hash,
-        answer_schema=answer_schema,
-        client_tools=client_tools,
-    )
-    policy = ExecutionPolicy.model_validate(first.execution_policy)
-    return Turn(session, run, model, 0, policy.stream_format, resumed=False)
+        if tokens:
+            token_hold(run=run, tokens_per_day=tokens_per_day, tokens=tokens)
+    return Turn(session, run, target.model, after, policy.stream_format, resumed=True)
 
 
 def child_session_open(
@@ -513,6 +597,8 @@ def child_session_open(
         )
         session.context["delegation_key"] = delegation_key
         Session.objects.filter(pk=session.pk).update(context=session.context)
+        # The child's steps are held to the budget its parent's run was admitted under.
+        Run.objects.filter(pk=run.pk).update(token_limit=parent_run.token_limit)
         append_events(
             parent,
             parent_run,

@@ -1,5 +1,5 @@
-"""What every ``/v1`` view shares: method checks, authentication and key limits, error
-rendering, the caller's identity."""
+"""What every ``/v1`` view shares: method checks, authentication into a ``Caller`` (passed
+to the view after the request), key limits, error rendering, the audit log."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typing import Any, Protocol, cast
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from gateway.auth import authorize, keys_required
+from gateway.auth import authenticate, keys_required, rate_limit
+from gateway.caller import ANONYMOUS, Caller
 from gateway.errors import domain_error_response, error_response
 from maruntime.errors import DomainError
 from maruntime.observability import bind_log_context, reset_log_context
@@ -26,7 +27,8 @@ View = Callable[..., Awaitable[HttpResponseBase]]
 
 class ApiView(Protocol):
     """A ``/v1`` view as ``api_view`` makes it: it answers only ``methods`` (the OpenAPI
-    schema's test holds every route's methods to the schema)."""
+    schema's test holds every route's methods to the schema). The view it wraps is called
+    as ``view(request, caller, **route_kwargs)``."""
 
     methods: tuple[str, ...]
 
@@ -38,9 +40,10 @@ KEEPALIVE = b": keep-alive\n\n"
 
 
 def api_view(*methods: str, public: bool = False) -> Callable[[View], ApiView]:
-    """Allow only ``methods``; authenticate the caller's API key and apply its limits
-    (``gateway.auth``) unless the route is ``public``; turn domain errors, and any other
-    exception, into OpenAI error envelopes."""
+    """Allow only ``methods``; authenticate the caller (``gateway.auth``) and apply its
+    requests-per-minute limit, unless the route is ``public`` (its caller is anonymous);
+    call the view with the ``Caller``; turn domain errors, and any other exception, into
+    OpenAI error envelopes."""
 
     def decorate(view: View) -> ApiView:
         @csrf_exempt
@@ -52,9 +55,9 @@ def api_view(*methods: str, public: bool = False) -> Callable[[View], ApiView]:
                     f"Method {request.method} not allowed; use {', '.join(methods)}",
                     code="method_not_allowed",
                 )
-            response = await _answer(view, request, public, *args, **kwargs)
+            caller, response = await _answer(view, request, public, *args, **kwargs)
             if keys_required():
-                _audit(request, response, kwargs.get("session_id"))
+                _audit(request, caller, response, kwargs.get("session_id"))
             return response
 
         # Django runs coroutine views natively; its type stubs only describe sync ones.
@@ -67,18 +70,22 @@ def api_view(*methods: str, public: bool = False) -> Callable[[View], ApiView]:
 
 async def _answer(
     view: View, request: HttpRequest, public: bool, *args: Any, **kwargs: Any
-) -> HttpResponseBase:
+) -> tuple[Caller, HttpResponseBase]:
+    """The caller (anonymous until authenticated) and the view's answer, or the error
+    envelope of what went wrong."""
+    caller = ANONYMOUS
     try:
         if not public:
-            await authorize(request)
-        return await view(request, *args, **kwargs)
+            caller = await authenticate(request)
+            await rate_limit(caller)
+        return caller, await view(request, caller, *args, **kwargs)
     except DomainError as error:
-        return domain_error_response(error)
+        return caller, domain_error_response(error)
     except Exception:
         # A bug, not the client's fault: logged with its traceback, answered in the
         # envelope (never Django's HTML page), with nothing internal in it.
         logger.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(
+        return caller, error_response(
             500,
             "The server had an error while processing your request",
             code="internal_error",
@@ -86,14 +93,15 @@ async def _answer(
         )
 
 
-def _audit(request: HttpRequest, response: HttpResponseBase, session_id: str | None) -> None:
+def _audit(
+    request: HttpRequest, caller: Caller, response: HttpResponseBase, session_id: str | None
+) -> None:
     """One ``maruntime.audit`` log line per ``/v1`` request while keys are required: which
     key (its public prefix; empty when none was accepted), the route, the status and the
     session it concerned."""
-    api_key = getattr(request, "api_key", None)
     match = request.resolver_match
     token = bind_log_context(
-        key_prefix=api_key.prefix if api_key is not None else "",
+        key_prefix=caller.key_prefix,
         method=request.method,
         route=f"/{match.route}" if match is not None else request.path,
         status=response.status_code,
@@ -103,16 +111,6 @@ def _audit(request: HttpRequest, response: HttpResponseBase, session_id: str | N
         audit_logger.info("api key use")
     finally:
         reset_log_context(token)
-
-
-def caller_owner(request: HttpRequest) -> str:
-    """The opaque owner id sessions are scoped to: the key's owner; empty (every session)
-    when no key is in use, or for an admin key's reads. An admin key still starts,
-    continues and cancels sessions as its own owner."""
-    api_key = getattr(request, "api_key", None)
-    if api_key is not None and api_key.is_admin and request.method in ("GET", "HEAD"):
-        return ""
-    return str(getattr(request, "api_key_owner", ""))
 
 
 def json_response(

@@ -3,17 +3,19 @@ upstream's models when passthrough is on)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponseBase
 
 from catalog.exceptions import CatalogNotFound
-from catalog.models import AgentTemplateVersion, PipelineVersion
 from catalog.selectors import active_pipeline_versions, active_template_versions, model_resolve
-from gateway.auth import model_allowed, require_model
+from gateway.caller import Caller
 from gateway.passthrough import upstream_models
 from gateway.views.base import api_view, json_response
 from maruntime.asyncdb import run_sync
+
+if TYPE_CHECKING:
+    from catalog.models import AgentTemplateVersion, PipelineVersion
 
 
 def _template_model(version: AgentTemplateVersion) -> dict[str, Any]:
@@ -57,19 +59,19 @@ def _model(name: str) -> dict[str, Any]:
 
 
 @api_view("GET")
-async def models_list(request: HttpRequest) -> HttpResponseBase:
+async def models_list(request: HttpRequest, caller: Caller) -> HttpResponseBase:
     """Agents and pipelines, then the upstream's own models when passthrough is on (a
     catalog name shadows an upstream model of the same name)."""
     models = await run_sync(_models)()
     ours = {m["id"] for m in models}
     models += [m for m in await upstream_models() if m["id"] not in ours]
-    allowed = [m for m in models if model_allowed(request, m["id"])]
+    allowed = [m for m in models if caller.may_use(m["id"])]
     return json_response({"object": "list", "data": allowed})
 
 
 @api_view("GET")
-async def model_detail(request: HttpRequest, model: str) -> HttpResponseBase:
-    require_model(request, model)
+async def model_detail(request: HttpRequest, caller: Caller, model: str) -> HttpResponseBase:
+    caller.require_model(model)
     try:
         return json_response(await run_sync(_model)(model))
     except CatalogNotFound:

@@ -9,12 +9,8 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from agents.selectors import is_session_id, session_get, session_usage, usage_of
 from agents.services import Turn, chat_turn, session_cancel
-from gateway.auth import (
-    authorize_passthrough,
-    authorize_run_start,
-    caller_run_limit,
-    caller_tool_scope,
-)
+from agents.targets import AgentTarget
+from gateway.caller import Caller
 from gateway.chunks import (
     ENDING_TYPES,
     EventView,
@@ -24,20 +20,19 @@ from gateway.chunks import (
     reader_text,
     reasoning_text,
 )
-from gateway.continuation import continued_session
 from gateway.errors import error_response
 from gateway.follow import follow_events, read_retrying
 from gateway.housekeeping import housekeeping_chat, recognise
-from gateway.passthrough import is_passthrough, passthrough_chat
+from gateway.passthrough import passthrough_chat
 from gateway.requests import ChatRequest, conversation_key, parse_chat_request, read_json_body
-from gateway.views.base import (
-    KEEPALIVE,
-    api_view,
-    caller_owner,
-    closing_on_error,
-    json_response,
-    sse,
+from gateway.targets import (
+    Passthrough,
+    Unresolved,
+    require_model_scope,
+    resolve_model,
+    turn_target,
 )
+from gateway.views.base import KEEPALIVE, api_view, closing_on_error, json_response, sse
 from maruntime.asyncdb import run_sync
 
 
@@ -62,37 +57,43 @@ async def _turn_events(turn: Turn) -> AsyncIterator[EventView | None]:
 
 
 @api_view("POST")
-async def chat_completions(request: HttpRequest) -> HttpResponseBase:
+async def chat_completions(request: HttpRequest, caller: Caller) -> HttpResponseBase:
     body = read_json_body(request)
-    model = body.get("model")
-    if await is_passthrough(model):
-        authorize_passthrough(request, body["model"])
+    resolution = await run_sync(resolve_model)(body.get("model"), caller=caller)
+    if isinstance(resolution, Passthrough):
+        caller.require_unmetered(resolution.model)
         return await passthrough_chat(request.body)
     housekeeping = recognise(body.get("messages"))
-    if housekeeping is not None and isinstance(model, str) and not is_session_id(model):
+    if (
+        housekeeping is not None
+        and isinstance(resolution, AgentTarget | Unresolved)
+        and not is_session_id(resolution.model)
+    ):
         # A title or tags for the chat: the agent's upstream answers, no run (metered
         # like passthrough: not at all, so keys with a token budget may not).
-        authorize_passthrough(request, model)
-        return await housekeeping_chat(body, housekeeping)
+        caller.require_unmetered(resolution.model)
+        if isinstance(resolution, Unresolved):
+            raise resolution.error
+        return await housekeeping_chat(body, housekeeping, resolution)
     chat = parse_chat_request(body, conversation_key=conversation_key(request.headers))
-    await authorize_run_start(request, chat.model)
-    owner = caller_owner(request)
+    require_model_scope(caller, resolution, chat.model)
+    target = await run_sync(turn_target)(resolution, chat, caller=caller)
     # A client that names the session keeps track of it itself: no transcript to match.
     named = is_session_id(chat.model)
     turn = await run_sync(chat_turn)(
-        model=chat.model,
+        target=target,
         task=chat.task,
-        owner=owner,
+        owner=caller.owner,
         on_busy=chat.on_busy,
-        tool_scope=caller_tool_scope(request),
+        tool_scope=caller.tool_scope,
         approve=chat.approve,
-        max_active_runs=caller_run_limit(request),
+        max_active_runs=caller.concurrent_runs,
         conversation=chat.conversation,
-        continues=None if named else await run_sync(continued_session)(chat, owner=owner),
         transcript_hash="" if named else chat.transcript_hash,
         answer_schema=chat.answer_schema,
         client_tools=chat.client_tools,
         tool_result=chat.tool_result,
+        tokens_per_day=caller.tokens_per_day,
     )
     headers = {"X-Session-Id": str(turn.session.pk), "X-Agent-ID": str(turn.session.pk)}
     if chat.stream:

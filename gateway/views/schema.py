@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
+from gateway.caller import Caller
 from gateway.openapi import V1_SCHEMA
 from gateway.views.base import api_view
 
 
 @api_view("GET", public=True)
-async def openapi_json(request: HttpRequest) -> HttpResponseBase:
+async def openapi_json(request: HttpRequest, caller: Caller) -> HttpResponseBase:
     return JsonResponse(V1_SCHEMA)

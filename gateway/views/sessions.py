@@ -3,12 +3,13 @@ tool call, fork, artifacts, the memory store."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncGenerator
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
-from agents.models import Session
 from agents.selectors import (
+    SESSION_STATES,
     artifact_get,
     session_get,
     session_memory,
@@ -18,17 +19,11 @@ from agents.selectors import (
     sessions_list,
 )
 from agents.services import session_approve, session_cancel, session_fork
-from gateway.auth import authorize_run_start, caller_run_limit, caller_tool_scope
+from gateway.caller import Caller
 from gateway.follow import follow_events, read_retrying
 from gateway.requests import read_json_body
-from gateway.views.base import (
-    KEEPALIVE,
-    api_view,
-    caller_owner,
-    closing_on_error,
-    json_response,
-    sse,
-)
+from gateway.targets import require_model_scope, resolve_model
+from gateway.views.base import KEEPALIVE, api_view, closing_on_error, json_response, sse
 from maruntime.asyncdb import run_sync
 from maruntime.errors import InvalidInput
 
@@ -57,13 +52,13 @@ def _int_param(request: HttpRequest, name: str, default: int, maximum: int = MAX
 
 
 @api_view("GET")
-async def sessions_index(request: HttpRequest) -> HttpResponseBase:
+async def sessions_index(request: HttpRequest, caller: Caller) -> HttpResponseBase:
     state = request.GET.get("state", "")
-    if state and state not in Session.State.values:
+    if state and state not in SESSION_STATES:
         raise InvalidInput(f"unknown state {state!r}", param="state")
     limit = min(_int_param(request, "limit", 20), PAGE_LIMIT)
     data = await run_sync(_list)(
-        caller_owner(request),
+        caller.reading_owner,
         state,
         request.GET.get("template", ""),
         limit,
@@ -77,8 +72,8 @@ def _detail(session_id: str, owner: str) -> dict[str, object]:
 
 
 @api_view("GET")
-async def session_detail(request: HttpRequest, session_id: str) -> HttpResponseBase:
-    return json_response(await run_sync(_detail)(session_id, caller_owner(request)))
+async def session_detail(request: HttpRequest, caller: Caller, session_id: str) -> HttpResponseBase:
+    return json_response(await run_sync(_detail)(session_id, caller.reading_owner))
 
 
 def _cancel(session_id: str, owner: str) -> dict[str, object]:
@@ -87,12 +82,16 @@ def _cancel(session_id: str, owner: str) -> dict[str, object]:
 
 
 @api_view("POST")
-async def session_cancel_view(request: HttpRequest, session_id: str) -> HttpResponseBase:
-    return json_response(await run_sync(_cancel)(session_id, caller_owner(request)))
+async def session_cancel_view(
+    request: HttpRequest, caller: Caller, session_id: str
+) -> HttpResponseBase:
+    return json_response(await run_sync(_cancel)(session_id, caller.owner))
 
 
 @api_view("POST")
-async def session_approval(request: HttpRequest, session_id: str) -> HttpResponseBase:
+async def session_approval(
+    request: HttpRequest, caller: Caller, session_id: str
+) -> HttpResponseBase:
     """``{"approve": true|false, "reason": "..."}``: answer the session's pending approval;
     the run that follows is watched on ``/events`` (or by the next chat request)."""
     body = read_json_body(request)
@@ -101,25 +100,26 @@ async def session_approval(request: HttpRequest, session_id: str) -> HttpRespons
         raise InvalidInput("approve must be true or false", param="approve")
     if not isinstance(reason, str):
         raise InvalidInput("reason must be a string", param="reason")
-    await authorize_run_start(request, session_id)
-    owner = caller_owner(request)
+    resolution = await run_sync(resolve_model)(session_id, caller=caller)
+    require_model_scope(caller, resolution, session_id)
     session, _ = await run_sync(session_approve)(
         session_id=session_id,
         approved=approve,
         reason=reason.strip(),
-        owner=owner,
-        approver=owner,
-        tool_scope=caller_tool_scope(request),
-        max_active_runs=caller_run_limit(request),
+        owner=caller.owner,
+        approver=caller.owner,
+        tool_scope=caller.tool_scope,
+        max_active_runs=caller.concurrent_runs,
+        tokens_per_day=caller.tokens_per_day,
     )
     return json_response(await run_sync(session_summary)(session))
 
 
 @api_view("GET")
-async def session_events(request: HttpRequest, session_id: str) -> HttpResponseBase:
+async def session_events(request: HttpRequest, caller: Caller, session_id: str) -> HttpResponseBase:
     """SSE of the session's events with ``id: seq``. Resumes after ``Last-Event-ID`` or
     ``?after=``; ends once the session has no active run (or follows with ``?follow=1``)."""
-    session = await run_sync(session_get)(session_id=session_id, owner=caller_owner(request))
+    session = await run_sync(session_get)(session_id=session_id, owner=caller.reading_owner)
     header = request.headers.get("Last-Event-ID", "")
     after = (
         _non_negative_int(header, "Last-Event-ID", MAX_SEQ)
@@ -129,7 +129,7 @@ async def session_events(request: HttpRequest, session_id: str) -> HttpResponseB
     keep_following = request.GET.get("follow") in ("1", "true")
     response = StreamingHttpResponse(
         closing_on_error(
-            _event_stream(session, after, keep_following), what=f"events of session {session.pk}"
+            _event_stream(session.pk, after, keep_following), what=f"events of session {session.pk}"
         ),
         content_type="text/event-stream",
     )
@@ -139,9 +139,9 @@ async def session_events(request: HttpRequest, session_id: str) -> HttpResponseB
 
 
 async def _event_stream(
-    session: Session, after: int, keep_following: bool
+    session_id: uuid.UUID, after: int, keep_following: bool
 ) -> AsyncGenerator[bytes, None]:
-    async for event in follow_events(session.pk, after=after):
+    async for event in follow_events(session_id, after=after):
         if event is None:
             yield KEEPALIVE
         else:
@@ -159,7 +159,7 @@ async def _event_stream(
             after = event.seq
         if keep_following:
             continue
-        settled_at = await read_retrying(session_settled_at, session_id=session.pk)
+        settled_at = await read_retrying(session_settled_at, session_id=session_id)
         if settled_at is not None and settled_at <= after:
             return
 
@@ -173,10 +173,10 @@ def _artifact(session_id: str, artifact_id: str, owner: str) -> tuple[str, str, 
 
 @api_view("GET")
 async def session_artifact(
-    request: HttpRequest, session_id: str, artifact_id: str
+    request: HttpRequest, caller: Caller, session_id: str, artifact_id: str
 ) -> HttpResponseBase:
     name, content_type, content = await run_sync(_artifact)(
-        session_id, artifact_id, caller_owner(request)
+        session_id, artifact_id, caller.reading_owner
     )
     response = HttpResponse(content, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -188,10 +188,12 @@ def _memory(session_id: str, owner: str) -> dict[str, object]:
 
 
 @api_view("GET")
-async def session_memory_view(request: HttpRequest, session_id: str) -> HttpResponseBase:
+async def session_memory_view(
+    request: HttpRequest, caller: Caller, session_id: str
+) -> HttpResponseBase:
     """The files and directories of the session's memory store (the memory and file
     tools' workspace)."""
-    return json_response(await run_sync(_memory)(session_id, caller_owner(request)))
+    return json_response(await run_sync(_memory)(session_id, caller.reading_owner))
 
 
 def _memory_file(session_id: str, path: str, owner: str) -> dict[str, object]:
@@ -208,9 +210,9 @@ def _memory_file(session_id: str, path: str, owner: str) -> dict[str, object]:
 
 @api_view("GET")
 async def session_memory_file_view(
-    request: HttpRequest, session_id: str, path: str
+    request: HttpRequest, caller: Caller, session_id: str, path: str
 ) -> HttpResponseBase:
-    return json_response(await run_sync(_memory_file)(session_id, path, caller_owner(request)))
+    return json_response(await run_sync(_memory_file)(session_id, path, caller.reading_owner))
 
 
 def _fork(session_id: str, owner: str, at_seq: int | None) -> dict[str, object]:
@@ -220,12 +222,14 @@ def _fork(session_id: str, owner: str, at_seq: int | None) -> dict[str, object]:
 
 
 @api_view("POST")
-async def session_fork_view(request: HttpRequest, session_id: str) -> HttpResponseBase:
+async def session_fork_view(
+    request: HttpRequest, caller: Caller, session_id: str
+) -> HttpResponseBase:
     """``{"at_seq": N}`` (optional): a new session with this one's history up to event N
     (default: all of it); continue it with ``model`` = the new id."""
     empty = request.headers.get("Content-Length", "0") in ("", "0")
     at_seq = ({} if empty else read_json_body(request)).get("at_seq")
     if at_seq is not None and (isinstance(at_seq, bool) or not isinstance(at_seq, int)):
         raise InvalidInput("at_seq must be an integer", param="at_seq")
-    owner = caller_owner(request)
+    owner = caller.owner
     return json_response(await run_sync(_fork)(session_id, owner, at_seq))

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from catalog.policies import ToolScope
 from catalog.selectors import active_tool_versions
-from gateway.auth import allowed_templates, caller_tool_scope
+from gateway.caller import Caller
 from gateway.views.base import api_view, json_response
 from maruntime.asyncdb import run_sync
 from maruntime.errors import InvalidInput
@@ -36,8 +36,8 @@ def _tools(scope: ToolScope | None) -> list[dict[str, Any]]:
 
 
 @api_view("GET")
-async def tools_list(request: HttpRequest) -> HttpResponseBase:
-    tools = await run_sync(_tools)(caller_tool_scope(request))
+async def tools_list(request: HttpRequest, caller: Caller) -> HttpResponseBase:
+    tools = await run_sync(_tools)(caller.tool_scope)
     return json_response({"object": "list", "data": tools})
 
 
@@ -64,9 +64,9 @@ def _hit(hit: SearchHit) -> dict[str, Any]:
 
 
 @api_view("GET")
-async def tools_search(request: HttpRequest) -> HttpResponseBase:
+async def tools_search(request: HttpRequest, caller: Caller) -> HttpResponseBase:
     query, k = _search_params(request)
-    scope = caller_tool_scope(request) or ToolScope()
+    scope = caller.tool_scope or ToolScope()
     hits = await run_sync(tool_search)(
         query=query,
         k=k,
@@ -80,12 +80,12 @@ async def tools_search(request: HttpRequest) -> HttpResponseBase:
 
 
 @api_view("GET")
-async def agents_search(request: HttpRequest) -> HttpResponseBase:
+async def agents_search(request: HttpRequest, caller: Caller) -> HttpResponseBase:
     query, k = _search_params(request)
     hits = await run_sync(agent_search)(
         query=query,
         k=k,
         tags=request.GET.getlist("tag") or None,
-        allow=allowed_templates(request),
+        allow=caller.allowed_templates,
     )
     return json_response({"object": "list", "query": query, "data": [_hit(h) for h in hits]})
