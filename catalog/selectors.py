@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from catalog.exceptions import CatalogNotFound
-from catalog.models import AgentTemplateVersion, PipelineVersion, Skill, ToolVersion
+from catalog.models import AgentTemplateVersion, PipelineVersion, Skill, Tool, ToolVersion
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,26 @@ def active_tool_versions(*, names: list[str] | None = None) -> QuerySet[ToolVers
     if names is not None:
         versions = versions.filter(tool__name__in=names)
     return versions
+
+
+def tool_and_latest_version(*, name: str) -> tuple[Tool | None, ToolVersion | None]:
+    """The tool of that name and its active version, else its newest one (Nones when
+    there is no such tool, or it has no version)."""
+    tool = Tool.objects.filter(name=name).first()
+    if tool is None:
+        return None, None
+    return tool, tool.versions.order_by("-is_active", "-version").first()
+
+
+def template_version_get(*, template_version_id: int) -> AgentTemplateVersion:
+    """A template version by id, with its template (``DoesNotExist`` when there is none)."""
+    return AgentTemplateVersion.objects.select_related("template").get(pk=template_version_id)
+
+
+def template_versions(*, ids: list[int]) -> list[AgentTemplateVersion]:
+    """The template versions with these ids, in the order of ``ids``."""
+    found = AgentTemplateVersion.objects.select_related("template").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def template_version_for_step(*, template: str, version: int | None) -> AgentTemplateVersion:

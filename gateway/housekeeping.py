@@ -16,8 +16,8 @@ from typing import Any
 
 from django.http import HttpResponseBase
 
-from agents.engine.llm import resolve_upstream
 from agents.targets import AgentTarget
+from agents.upstream import resolve_upstream
 from catalog.policies import LLMPolicy
 from gateway.passthrough import forward_chat
 from maruntime.observability import HOUSEKEEPING_REQUESTS

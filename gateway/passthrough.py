@@ -17,8 +17,8 @@ import httpx2 as httpx
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 
-from agents.engine.llm import Upstream, resolve_upstream
 from agents.exceptions import UpstreamFailed
+from agents.upstream import Upstream, resolve_upstream
 from catalog.policies import LLMPolicy
 from maruntime.loops import PerLoop
 from maruntime.observability import PASSTHROUGH_REQUESTS

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from agents import services
-from agents.engine.llm import Upstream
 from agents.models import UpstreamCapability
+from agents.upstream import Upstream
 from maruntime.asyncdb import run_sync
 
 # Best first: each later form asks less of the server.

@@ -4,10 +4,10 @@ process and cached (``step_schema`` in ``schemas``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from catalog.models import AgentTemplateVersion, ToolVersion
+from agents.tools.base import ToolSpec
 from catalog.policies import (
     RISK_ORDER,
     ExecutionPolicy,
@@ -16,30 +16,10 @@ from catalog.policies import (
     ToolLimits,
     ToolPolicy,
 )
-from catalog.selectors import active_tool_versions
+from catalog.selectors import active_tool_versions, template_version_get
 
-
-@dataclass(frozen=True)
-class ToolSpec:
-    name: str
-    version_id: int
-    type: str
-    tags: tuple[str, ...]
-    description: str
-    input_schema: dict[str, Any]
-    binding_kind: str
-    binding: dict[str, Any]
-    risk_level: str
-    # Each call waits for a person's approval before it runs (the session pauses).
-    requires_approval: bool = False
-    # After a takeover, a call that may have run: repeated silently if ``idempotent``,
-    # else as ``on_takeover`` says (``catalog.models.ToolVersion.Takeover``).
-    idempotent: bool = False
-    on_takeover: str = "retry"
-    limits: ToolLimits = field(default_factory=ToolLimits)
-    # A fingerprint of a per-session change to ``input_schema`` (a client's answer schema),
-    # "" for the version as stored: with ``version_id``, it identifies the schema.
-    variant: str = ""
+if TYPE_CHECKING:
+    from catalog.models import ToolVersion
 
 
 @dataclass(frozen=True)
@@ -78,7 +58,7 @@ def tool_spec(version: ToolVersion) -> ToolSpec:
 
 def load_definition(template_version_id: int) -> AgentDefinition:
     """Read the template version and its candidate tools (sync: call off the event loop)."""
-    version = AgentTemplateVersion.objects.select_related("template").get(pk=template_version_id)
+    version = template_version_get(template_version_id=template_version_id)
     policy = ToolPolicy.model_validate(version.tool_policy)
     candidates = active_tool_versions(
         names=None

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 
 from agents import services
+from agents.engine.loop import execute_run
 from agents.models import Session
 from agents.tools.base import ToolContext, ToolOutcome
 from maruntime.asyncdb import run_sync
@@ -33,8 +34,8 @@ class DelegationFailed(Exception):
 
 
 async def delegate(template: str, arguments: dict[str, Any], context: ToolContext) -> ToolOutcome:
-    from agents.engine.loop import execute_run
-
+    """Run ``template`` on the call's ``task`` as a child session, inline on this worker
+    (the runner every pool worker's runtime brings to the tool executor)."""
     runtime = context.runtime
     if runtime is None:
         raise DelegationRefused("agent tools run only inside a pool worker")

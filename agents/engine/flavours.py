@@ -31,7 +31,7 @@ from agents.engine.capabilities import (
     tool_choice_forms,
 )
 from agents.engine.definition import AgentDefinition, ToolSpec
-from agents.engine.llm import Upstream, complete, resolve_upstream
+from agents.engine.llm import complete
 from agents.engine.replies import ReplyUnreadable, json_object_in, tool_call_in
 from agents.engine.schemas import (
     ACTION_FUNCTION,
@@ -43,6 +43,7 @@ from agents.engine.schemas import (
     step_schema,
 )
 from agents.exceptions import StructuredOutputInvalid, UpstreamFailed, UpstreamRejected
+from agents.upstream import Upstream, resolve_upstream
 from catalog.builtin import REASONING_FIELDS
 from catalog.policies import LLMPolicy
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import openai
@@ -22,7 +20,8 @@ from django.conf import settings
 from openai.types.chat import ChatCompletion
 from opentelemetry.trace import SpanKind
 
-from agents.exceptions import UpstreamFailed, UpstreamNotConfigured, UpstreamRejected
+from agents.exceptions import UpstreamFailed, UpstreamRejected
+from agents.upstream import Upstream, resolve_upstream
 from catalog.policies import LLMPolicy
 from maruntime.loops import PerLoop
 from maruntime.observability import LLM_LATENCY, LLM_TOKENS
@@ -30,35 +29,6 @@ from maruntime.tracing import tracer
 
 # Statuses worth another attempt: the same request may succeed a moment later.
 _TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-
-
-@dataclass(frozen=True)
-class Upstream:
-    base_url: str
-    api_key: str
-    model: str
-
-    def __str__(self) -> str:
-        return f"{self.base_url} (model {self.model})"
-
-
-def resolve_upstream(policy: LLMPolicy) -> Upstream:
-    """The template's endpoint, else ``OPENAI_BASE_URL``; raises when neither is set."""
-    base_url = policy.base_url or settings.OPENAI_BASE_URL
-    if not base_url:
-        raise UpstreamNotConfigured(
-            "No upstream LLM is configured: set OPENAI_BASE_URL (and OPENAI_API_KEY, "
-            "OPENAI_MODEL) to any OpenAI-compatible endpoint, or give the template an LLM "
-            "policy with base_url."
-        )
-    api_key = (
-        os.environ.get(policy.api_key_ref, "") if policy.api_key_ref else settings.OPENAI_API_KEY
-    )
-    return Upstream(
-        base_url=base_url,
-        api_key=api_key or "not-needed",
-        model=policy.model or settings.OPENAI_MODEL,
-    )
 
 
 # By endpoint and key, per event loop (a client's connections belong to its loop).

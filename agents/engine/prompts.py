@@ -1,6 +1,5 @@
-"""Filling prompt templates: ``{name}`` placeholders, unknown ones left untouched so a
-curated prompt with stray braces never crashes a run; and the system message a step
-sends, built from the template's prompt and what the client said about the user.
+"""The system message a step sends, built from the template's prompt (filled by
+``agents.prompts.render_prompt``) and what the client said about the user.
 
 The system message is the template's prompt first (it takes precedence), then the user
 context the application passed with the request (facts the agent takes into account, as
@@ -11,10 +10,11 @@ there instead of after it.
 
 from __future__ import annotations
 
-import datetime
 import json
 import string
 from typing import Any
+
+from agents.prompts import render_prompt
 
 USER_CONTEXT_PLACEHOLDER = "user_context"
 USER_CONTEXT_HEADING = (
@@ -25,20 +25,6 @@ USER_INSTRUCTIONS_HEADING = (
     "\n\nThe user's own instructions follow. Honour them where they do not conflict with "
     "everything above, which takes precedence:\n"
 )
-
-
-class _LenientDict(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def render_prompt(template: str, **values: Any) -> str:
-    values.setdefault("current_date", datetime.date.today().isoformat())
-    try:
-        return string.Formatter().vformat(template, (), _LenientDict(values))
-    except (ValueError, IndexError):
-        # Unbalanced braces or positional fields: the template is taken literally.
-        return template
 
 
 def _placeholders(template: str) -> set[str]:

@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 
 from agents import services
+from agents.engine.delegation import delegate
 from agents.engine.loop import execute_run
 from agents.runtime.instances import InstanceSlots
 from agents.services import LeaseLost, RunCancelled
@@ -50,7 +51,10 @@ class Pool:
         self.slots = InstanceSlots(self.worker_id)
         self.stopping = asyncio.Event()
         self.runtime = WorkerRuntime(
-            worker=self.worker_id, stopping=self.stopping, definitions=self.slots.definitions
+            worker=self.worker_id,
+            stopping=self.stopping,
+            definitions=self.slots.definitions,
+            delegate=delegate,
         )
         self._wakeup = asyncio.Event()
         self._tasks: dict[int, asyncio.Task[None]] = {}

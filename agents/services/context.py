@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.engine.prompts import render_prompt
 from agents.models import Session, SessionEvent
+from agents.prompts import render_prompt
 from agents.services.events import NewEvent
 
 

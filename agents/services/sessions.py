@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from agents.conversations import Conversation, ToolResult
-from agents.engine.prompts import render_prompt
 from agents.exceptions import (
     ApprovalNotPending,
     ApprovalPending,
@@ -26,15 +25,19 @@ from agents.exceptions import (
     ToolResultNotPending,
 )
 from agents.models import Artifact, Run, Session, SessionEvent
+from agents.prompts import render_prompt
 from agents.services.budgets import token_admit, token_estimate, token_hold
 from agents.services.context import absorb_user_message, new_context
 from agents.services.events import NewEvent, append_events, insert_events
 from agents.services.runs import close_run_as_cancelled, lock_owned_run, queue_run
 from agents.targets import ChatTarget, SessionTarget
-from catalog.models import AgentTemplateVersion, PipelineVersion
+from agents.upstream import resolve_upstream
 from catalog.policies import ExecutionPolicy, LLMPolicy, ToolPolicy, ToolScope
-from catalog.selectors import active_tool_versions
+from catalog.selectors import active_tool_versions, template_versions
 from maruntime.observability import TOOL_APPROVALS
+
+if TYPE_CHECKING:
+    from catalog.models import AgentTemplateVersion, PipelineVersion
 
 
 def _locked_session(session_id: uuid.UUID | str, owner: str) -> Session:
@@ -52,7 +55,7 @@ def _locked_session(session_id: uuid.UUID | str, owner: str) -> Session:
 def _session_template_versions(session: Session) -> list[AgentTemplateVersion]:
     """The template versions a session runs: its pipeline plan's, else its own."""
     if session.pipeline_plan:
-        return list(AgentTemplateVersion.objects.filter(pk__in=session.pipeline_plan))
+        return template_versions(ids=session.pipeline_plan)
     return [session.template_version]
 
 
@@ -427,8 +430,6 @@ def chat_turn(
     agent has no upstream configured (503), requires a tool ``tool_scope`` keeps out (403),
     the owner has ``max_active_runs`` (429), or the turn's first step does not fit the
     budget (429)."""
-    from agents.engine.llm import resolve_upstream
-
     conversation = conversation or Conversation()
     if isinstance(target, SessionTarget):
         return _continue_session(
@@ -504,8 +505,6 @@ def _continue_session(
     tokens_per_day: int,
 ) -> Turn:
     """``chat_turn`` on a session: the client's tool result, an approval, or a message."""
-    from agents.engine.llm import resolve_upstream
-
     existing = target.session
     if approve is not None and tool_result is None and not target.named:
         raise InvalidMessage(

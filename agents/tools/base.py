@@ -1,4 +1,5 @@
-"""What a tool implementation receives and returns.
+"""What a tool implementation receives and returns, what a tool is (``ToolSpec``, a
+version as the engine and the executor see it), and how a call fails (``ToolCallError``).
 
 Implementations never mutate the session: they return ``context_updates`` that the engine
 applies when it persists the step. The outcome is stored with the tool execution, so a
@@ -15,7 +16,16 @@ from typing import Any, Literal
 
 from django.conf import settings
 
+from catalog.policies import ToolLimits
+
 Ending = Literal["continue", "clarification", "final"]
+# The most an HTTP or MCP tool's answer may hold.
+HTTP_TOOL_MAX_BYTES = 256_000
+
+
+class ToolCallError(Exception):
+    """The tool could not do its job; the message (for the model, or the operator running a
+    command) says why and holds no secret."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,10 @@ class WorkerRuntime:
     # Until when (the event loop's clock) this worker holds the lease of each run it
     # executes, as of the pool's last claim or renewal; written by the pool only.
     leased_until: dict[int, float] = field(default_factory=dict)
+    # Runs an ``agent``-bound tool's call as a child session (``agents.engine.delegation``):
+    # agents run in the engine, above the tools, so the pool that builds the runtime brings
+    # it. None where no child can run (agent tools then refuse).
+    delegate: Callable[[str, dict[str, Any], ToolContext], Awaitable[ToolOutcome]] | None = None
 
     def lease_ends(self, run_id: int) -> float:
         """When this worker's lease on ``run_id`` ends, on the running loop's clock. A run
@@ -41,6 +55,29 @@ class WorkerRuntime:
         if known is not None:
             return known
         return asyncio.get_running_loop().time() + settings.POOL_LEASE_SECONDS
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    version_id: int
+    type: str
+    tags: tuple[str, ...]
+    description: str
+    input_schema: dict[str, Any]
+    binding_kind: str
+    binding: dict[str, Any]
+    risk_level: str
+    # Each call waits for a person's approval before it runs (the session pauses).
+    requires_approval: bool = False
+    # After a takeover, a call that may have run: repeated silently if ``idempotent``,
+    # else as ``on_takeover`` says (``catalog.models.ToolVersion.Takeover``).
+    idempotent: bool = False
+    on_takeover: str = "retry"
+    limits: ToolLimits = field(default_factory=ToolLimits)
+    # A fingerprint of a per-session change to ``input_schema`` (a client's answer schema),
+    # "" for the version as stored: with ``version_id``, it identifies the schema.
+    variant: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
+from agents.tools.base import ToolCallError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Ranges that ``is_global`` (Python 3.11) does not exclude but no public service lives in.
@@ -112,3 +114,12 @@ def pinned_request(url: str, target: Target) -> tuple[httpx.URL, dict[str, str],
     host_header = parsed.netloc.decode("ascii")
     extensions = {"sni_hostname": target.host} if parsed.scheme == "https" else {}
     return pinned, {"Host": host_header}, extensions
+
+
+async def refuse_private(url: str) -> Target:
+    """The approved target of an HTTP or MCP tool's URL; ``ToolCallError`` when its host
+    may not be reached."""
+    try:
+        return await checked_target(url)
+    except EgressRefused as exc:
+        raise ToolCallError(str(exc)) from exc

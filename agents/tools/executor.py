@@ -11,18 +11,16 @@ from typing import Any
 
 import httpx
 
-from agents.engine.definition import ToolSpec
-from agents.tools.base import ToolContext, ToolOutcome
+from agents.tools.base import (
+    HTTP_TOOL_MAX_BYTES,
+    ToolCallError,
+    ToolContext,
+    ToolOutcome,
+    ToolSpec,
+)
 from agents.tools.builtin import BUILTIN_TOOLS, PURE_TOOLS
-from agents.tools.egress import EgressRefused, Target, checked_target, pinned_request
+from agents.tools.egress import pinned_request, refuse_private
 from maruntime.observability import TOOL_LATENCY
-
-HTTP_TOOL_MAX_BYTES = 256_000
-
-
-class ToolCallError(Exception):
-    """The tool could not do its job; the message (for the model, or the operator running a
-    command) says why and holds no secret."""
 
 
 def is_pure(spec: ToolSpec) -> bool:
@@ -67,9 +65,12 @@ async def _dispatch(spec: ToolSpec, arguments: dict[str, Any], context: ToolCont
             spec.name, spec.binding, arguments, idempotency_key=context.idempotency_key
         )
     if spec.binding_kind == "agent":
-        from agents.engine.delegation import delegate
-
-        return await delegate(str(spec.binding.get("template", "")), arguments, context)
+        # Agents run in the engine, above the tools: the worker's runtime brings the runner.
+        if context.runtime is None or context.runtime.delegate is None:
+            raise ToolCallError("agent tools run only inside a pool worker")
+        return await context.runtime.delegate(
+            str(spec.binding.get("template", "")), arguments, context
+        )
     raise ToolCallError(f"tool {spec.name} has binding {spec.binding_kind!r}, which cannot run")
 
 
@@ -123,12 +124,3 @@ async def _call_http_within_deadline(
         if response.status_code >= 400:
             raise ToolCallError(f"tool {spec.name} answered HTTP {response.status_code}")
     return ToolOutcome(content=body.decode("utf-8", errors="replace"))
-
-
-async def refuse_private(url: str) -> Target:
-    """The approved target of an HTTP or MCP tool's URL (``agents.tools.egress``);
-    ``ToolCallError`` when its host may not be reached."""
-    try:
-        return await checked_target(url)
-    except EgressRefused as exc:
-        raise ToolCallError(str(exc)) from exc

@@ -31,8 +31,8 @@ from mcp.types import (
 )
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from agents.tools.base import ToolOutcome
-from agents.tools.executor import HTTP_TOOL_MAX_BYTES, ToolCallError, refuse_private
+from agents.tools.base import HTTP_TOOL_MAX_BYTES, ToolCallError, ToolOutcome
+from agents.tools.egress import refuse_private
 
 T = TypeVar("T")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

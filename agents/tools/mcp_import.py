@@ -19,11 +19,12 @@ from django.db import transaction
 from agents.tools.mcp import McpToolListing, mcp_list_tools, mcp_server
 from catalog import services
 from catalog.exceptions import InvalidCatalogEntry
-from catalog.models import Tool, ToolVersion
 from catalog.seeding.tool_plans import split_description
+from catalog.selectors import tool_and_latest_version
 
 # An MCP server's tools reach out of maruntime; curate lower (or higher) in the admin.
-DEFAULT_RISK = ToolVersion.Risk.MEDIUM
+DEFAULT_RISK = "medium"
+MCP_BINDING = "mcp"
 
 
 @dataclass
@@ -86,10 +87,9 @@ def _import_tool(name: str, listing: McpToolListing, summary: McpImportSummary) 
     except InvalidCatalogEntry as exc:
         summary.warnings.append(f"{listing.name}: {exc.message}; skipped")
         return
-    tool = Tool.objects.filter(name=name).first()
-    previous = tool.versions.order_by("-is_active", "-version").first() if tool else None
+    tool, previous = tool_and_latest_version(name=name)
     if previous is not None and (
-        previous.binding_kind != ToolVersion.BindingKind.MCP or previous.binding != binding
+        previous.binding_kind != MCP_BINDING or previous.binding != binding
     ):
         summary.warnings.append(f"{listing.name}: {name} exists with another binding; skipped")
         return
@@ -103,7 +103,7 @@ def _import_tool(name: str, listing: McpToolListing, summary: McpImportSummary) 
         description=description,
         long_description=long_description,
         input_schema=listing.input_schema,
-        binding_kind=ToolVersion.BindingKind.MCP,
+        binding_kind=MCP_BINDING,
         binding=binding,
         risk_level=previous.risk_level if previous else DEFAULT_RISK,
         requires_approval=previous.requires_approval if previous else False,

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from agents.engine.definition import ToolSpec
-from agents.tools.base import ToolContext
+from agents.tools.base import ToolContext, ToolSpec
 from agents.tools.builtin import BUILTIN_TOOLS
 from agents.tools.executor import ToolCallError, execute_tool
 from catalog.policies import ToolLimits

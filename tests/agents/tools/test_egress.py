@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from agents.engine.definition import ToolSpec
 from agents.tools import egress
-from agents.tools.base import ToolContext
+from agents.tools.base import ToolContext, ToolSpec
 from agents.tools.executor import ToolCallError, execute_tool
 
 REFUSED = [

@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 
-from agents.engine.definition import ToolSpec
-from agents.tools.base import ToolContext
+from agents.tools.base import ToolContext, ToolSpec
 from agents.tools.executor import ToolCallError, execute_tool
 from agents.tools.mcp import IDEMPOTENCY_META_KEY
 from tests.e2e.conftest import free_port
