@@ -12,6 +12,6 @@ from gateway.openapi import V1_SCHEMA
 from gateway.views.base import api_view
 
 
-@api_view("GET", public=True)
+@api_view("GET", "HEAD", public=True)
 async def openapi_json(request: HttpRequest, caller: Caller) -> HttpResponseBase:
     return JsonResponse(V1_SCHEMA)

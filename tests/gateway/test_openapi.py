@@ -144,6 +144,7 @@ def test_the_schema_documents_every_route_and_method_and_nothing_else():
         (_route_template(str(pattern.pattern)), method.lower())
         for pattern in urlpatterns
         for method in cast(ApiView, pattern.callback).methods
+        if method != "HEAD"  # a GET without its body: OpenAPI documents the GET
     }
     documented = {(path, method) for path, item in V1_SCHEMA["paths"].items() for method in item}
     assert routed - documented == set(), "routes missing from gateway/openapi.py"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from agents import services
+from agents.engine.delegation import delegate
 from agents.engine.flavours import REPLY_EXCERPT_CHARS
 from agents.engine.loop import DefinitionCache, execute_run
 from agents.models import Session, UpstreamCapability
@@ -45,7 +46,9 @@ def run_agent(template: str, task: str = "Answer briefly") -> Session:
     """Start a session of ``template`` and execute its run here, to its end."""
     session, run = services.session_start(template_version=_version(template), task=task)
     assert services.run_claim_one(run_id=run.pk, worker="test", lease_seconds=60)
-    runtime = WorkerRuntime(worker="test", stopping=asyncio.Event(), definitions=DefinitionCache())
+    runtime = WorkerRuntime(
+        worker="test", stopping=asyncio.Event(), definitions=DefinitionCache(), delegate=delegate
+    )
     asyncio.run(execute_run(run_id=run.pk, runtime=runtime))
     return Session.objects.get(pk=session.pk)
 
