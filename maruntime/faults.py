@@ -37,11 +37,12 @@ class Backoff:
         self.delay = 0.0
         self.failing_since: float | None = None
 
-    def failed(self, error: BaseException) -> float:
-        """Record a fault; returns how long to wait before the next try."""
+    def failed(self, error: BaseException, *, since: float | None = None) -> float:
+        """Record a fault; returns how long to wait before the next try. ``since``: when
+        the failing call began (``time.monotonic()``), if the outage counts from then."""
         self.delay = self.first if not self.delay else min(self.delay * 2, self.cap)
         if self.failing_since is None:
-            self.failing_since = time.monotonic()
+            self.failing_since = time.monotonic() if since is None else since
             self.logger.log(
                 self.level, "%s failed (%s); retrying with backoff", self.what, _summary(error)
             )

@@ -16,6 +16,8 @@ from urllib.parse import unquote
 
 import environ
 
+from maruntime.database import connections_per_process
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -173,8 +175,26 @@ else:
     from maruntime.database import embedded_database_settings
 
     DATABASES = {"default": embedded_database_settings(MARUNTIME_HOME)}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# Threads (each holding a database connection once it used one) that run ORM calls for
+# async code (gateway requests, pool runs) in every process.
+DB_THREADS = env.int("DB_THREADS", default=16)
+# A connection is replaced after this many seconds (held by a thread, or idle in the pool).
+DB_CONN_MAX_AGE = env.int("DB_CONN_MAX_AGE", default=60)
+# Every thread of a process takes its connection from one pool of Django's (psycopg_pool),
+# at most connections_per_process(DB_THREADS): more callers wait for a free one, none opens
+# another. The ORM threads keep theirs (maruntime.asyncdb); request threads give theirs
+# back after each request (CONN_MAX_AGE 0, which Django's pool requires).
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    "min_size": 1,
+    "max_size": connections_per_process(DB_THREADS),
+    "max_lifetime": max(DB_CONN_MAX_AGE, 1),
+    # How long a caller waits for a connection (a full pool, or a database that does not
+    # answer) before a database error: short, so that during an outage the loops' backoff
+    # and the streams' keep-alives go on instead of every caller hanging in the pool.
+    "timeout": 2.0,
+}
 # Lets parallel test runs on one server keep apart (pytest-django adds xdist suffixes).
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
@@ -271,9 +291,6 @@ POOL_DRAIN_SECONDS = env.float("POOL_DRAIN_SECONDS", default=LLM_TIMEOUT_SECONDS
 # only (loopback unless set: "0.0.0.0" for a scrape from another host or pod).
 POOL_METRICS_PORT = env.int("POOL_METRICS_PORT", default=0)
 POOL_METRICS_ADDRESS = env.str("POOL_METRICS_ADDRESS", default="127.0.0.1")
-# Threads (each with its own database connection) that run ORM calls for async code
-# (gateway requests, pool runs) in every process.
-DB_THREADS = env.int("DB_THREADS", default=16)
 # Streams (chat completions, /v1/sessions/{id}/events) send an SSE comment after this many
 # seconds without an event, so proxies and clients never see an idle connection; while the
 # database is unreachable they keep waiting (and sending those) this long, then end with

@@ -28,7 +28,7 @@ from agents.engine.loop import execute_run
 from agents.runtime.instances import InstanceSlots
 from agents.services import LeaseLost, RunCancelled
 from agents.tools.base import WorkerRuntime
-from maruntime.asyncdb import call_retrying, run_sync
+from maruntime.asyncdb import call_retrying, release_connections, run_sync
 from maruntime.faults import DATABASE_FAULTS, Backoff
 from maruntime.observability import ACTIVE_RUNS, QUEUE_DEPTH
 
@@ -98,6 +98,7 @@ class Pool:
         finally:
             upkeep.cancel()
             await self._until_database_answers(self.slots.stop_all)
+            self._upkeep_thread.submit(release_connections)
             self._upkeep_thread.shutdown(wait=False)
             logger.info("pool %s stopped", self.worker_id)
 

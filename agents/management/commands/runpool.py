@@ -1,6 +1,5 @@
 import asyncio
 import signal
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
@@ -26,8 +25,6 @@ class Command(BaseCommand):
     async def _serve(self, concurrency: int | None) -> None:
         pool = Pool(concurrency=concurrency)
         loop = asyncio.get_running_loop()
-        # Database calls from the runs (run_sync) share this pool of threads/connections.
-        loop.set_default_executor(ThreadPoolExecutor(settings.DB_THREADS, "pool-db"))
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, pool.stop)
         if settings.POOL_METRICS_PORT:

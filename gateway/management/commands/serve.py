@@ -2,7 +2,6 @@ import asyncio
 import os
 import shlex
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from daphne.endpoints import build_endpoint_description_strings
@@ -39,8 +38,6 @@ class Command(BaseCommand):
 
         def ready() -> None:
             loop = asyncio.get_event_loop()
-            # ORM calls from async views and runs (run_sync) share these threads.
-            loop.set_default_executor(ThreadPoolExecutor(settings.DB_THREADS, "db"))
             if pool is not None:
                 background.append(loop.create_task(serve_pool(pool)))
             self._print_banner(host, port, with_pool=pool is not None)
