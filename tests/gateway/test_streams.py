@@ -59,7 +59,8 @@ async def test_an_event_stream_goes_on_through_a_database_outage(
     report = {"title": "Findings", "content": "All good.", "confidence": "high"}
     fake_llm.script(
         *sgr_replies(("generate_plan", plan_args()), delay=0.3),
-        *sgr_replies(("create_report", report), delay=0.5),
+        # In flight when the outage starts, even on a loaded machine.
+        *sgr_replies(("create_report", report), delay=1.0),
         *sgr_replies(("create_report", report)),
         *sgr_replies(("final_answer", final_args("survived"))),
     )
@@ -68,11 +69,16 @@ async def test_an_event_stream_goes_on_through_a_database_outage(
     response = await async_client.get(f"/v1/sessions/{session.pk}/events")
     frames: list[bytes] = []
     outage: asyncio.Task[None] | None = None
-    async for _, frame in sse_frames(response):
+    away_since: list[float] = []
+    last_at = 0.0
+    async for last_at, frame in sse_frames(response):  # noqa: B007 (read after the loop)
         frames.append(frame)
         if outage is None and b"generate_plan" in frame:
-            outage = asyncio.create_task(database_outage(1.5))
-    assert outage is not None and outage.done()
+            during = lambda: away_since.append(time.monotonic())  # noqa: E731
+            outage = asyncio.create_task(database_outage(1.5, during=during))
+    assert outage is not None
+    await outage  # the stream may end as soon as the database is back, before this task
+    assert away_since and last_at > away_since[0]  # it went on past the outage's start
     events = [frame_data(frame) for frame in frames if frame != KEEPALIVE]
     # Every event once, in order, across the outage; the stream ended at the answer.
     assert [event["seq"] for event in events] == list(range(1, len(events) + 1))
