@@ -322,20 +322,32 @@ def _measure(
         )
         duplicates += sum(count - 1 for count in results.values())
     resume, after_lease, claimed_after_lease = [], [], []
-    for fault in faults:
+    hit_again = 0
+    for index, fault in enumerate(faults):
         for session_id, lease_expires_at in fault.leases.items():
             # When another worker could take the run: its lease's end (or the fault, for a
             # lease already over or a fault that leaves the lease where it was).
             claimable = max(lease_expires_at or fault.at, fault.at)
+            # A later fault that hit the run again (its new worker killed too) ends this
+            # fault's wait: what follows is that fault's resume.
+            next_hit = min(
+                (later.at for later in faults[index + 1 :] if session_id in later.leases),
+                default=None,
+            )
             row = connection.execute(
                 "SELECT min(created_at) FROM agents_sessionevent "
                 "WHERE session_id = %s AND created_at > %s",
                 [session_id, fault.at],
             ).fetchone()
-            if row and row[0] is not None:
+            if row and row[0] is not None and (next_hit is None or row[0] < next_hit):
                 resume.append((row[0] - fault.at).total_seconds())
                 after_lease.append((row[0] - claimable).total_seconds())
+            elif next_hit is not None:
+                hit_again += 1
             claimed = claims.first_after(session_id, fault.at)
+            if next_hit is not None and (claimed is None or claimed >= next_hit):
+                # Unclaimed when hit again: waited at least until then.
+                claimed = next_hit if next_hit > claimable else None
             if claimed is not None:
                 claimed_after_lease.append((claimed - claimable).total_seconds())
     return {
@@ -351,6 +363,7 @@ def _measure(
         "duplicate_events": duplicates,
         "faults": len(faults),
         "runs_hit": sum(len(f.leases) for f in faults),
+        "hit_again_before_resuming": hit_again,
         "resume_max_s": round(max(resume), 2) if resume else 0.0,
         "resume_after_lease_max_s": round(max(after_lease), 2) if after_lease else 0.0,
         "claim_after_lease_max_s": (
@@ -445,7 +458,9 @@ def run() -> tuple[list[dict[str, Any]], str]:
         f"s) records each call's Idempotency-Key, then the answer; upstream "
         f"{LLM_DELAY_SECONDS:g} s per step; each worker runs up to {SESSIONS} at once (room "
         "for a lost worker's runs). resume_max_s: from each fault until every run it hit had "
-        "a new event; resume_after_lease_max_s: the same from the end of the run's lease "
+        "a new event (a run the next fault hit again before that is counted in "
+        "hit_again_before_resuming instead, its claim in claim_after_lease_max_s); "
+        "resume_after_lease_max_s: the same from the end of the run's lease "
         "(the first step after a takeover included); claim_after_lease_max_s: from the end "
         "of the lease until another worker claimed the run (runs a fault did not take "
         "from their worker are not claimed again and not counted). load_1m: the machine's "
